@@ -1,0 +1,102 @@
+//! Signal handling by the self-pipe trick (runit, nitro): the handler only
+//! records the signal in a bitmask and writes one byte to a non-blocking
+//! pipe, which the daemon's `poll` watches. No signal is ever blocked, so
+//! nothing leaks into children through the signal mask.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+
+static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
+static PENDING: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    if (0..64).contains(&sig) {
+        PENDING.fetch_or(1 << sig, Ordering::SeqCst);
+    }
+    // SAFETY: errno is thread-local and __errno_location is async-signal-safe;
+    // it is saved and restored so the interrupted code sees its own value.
+    let saved = unsafe { *libc::__errno_location() };
+    let fd = WAKE_FD.load(Ordering::SeqCst);
+    if fd >= 0 {
+        // SAFETY: fd is the non-blocking write end of the self-pipe, open for
+        // the life of the process; write(2) is async-signal-safe. A full pipe
+        // (EAGAIN) is fine: the reader is already due to wake up.
+        unsafe { libc::write(fd, [0u8].as_ptr().cast(), 1) };
+    }
+    // SAFETY: as above.
+    unsafe { *libc::__errno_location() = saved };
+}
+
+/// The read end of the self-pipe plus the set of signals routed into it.
+#[derive(Debug)]
+pub struct SelfPipe {
+    read: OwnedFd,
+    _write: OwnedFd,
+}
+
+/// Creates a close-on-exec, non-blocking pipe.
+pub fn pipe_nonblocking() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [-1 as libc::c_int; 2];
+    // SAFETY: fds is a valid array of two ints for pipe2 to fill.
+    crate::cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) })?;
+    // SAFETY: pipe2 succeeded, so both fds are open and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+impl SelfPipe {
+    /// Creates the pipe and routes `signals` into it. Call once per process.
+    pub fn install(signals: &[libc::c_int]) -> io::Result<SelfPipe> {
+        let (read, write) = pipe_nonblocking()?;
+        WAKE_FD.store(write.as_raw_fd(), Ordering::SeqCst);
+        for &sig in signals {
+            set_handler(sig, on_signal as extern "C" fn(libc::c_int) as usize)?;
+        }
+        Ok(SelfPipe { read, _write: write })
+    }
+
+    /// Empties the pipe and returns the signals seen since the last call, as
+    /// a bitmask (`1 << signo`).
+    pub fn drain(&self) -> u64 {
+        let mut buf = [0u8; 64];
+        loop {
+            // SAFETY: buf is a valid writable buffer of the given length.
+            let n = unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                break;
+            }
+        }
+        PENDING.swap(0, Ordering::SeqCst)
+    }
+}
+
+impl AsFd for SelfPipe {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.read.as_fd()
+    }
+}
+
+/// True if `mask` (from [`SelfPipe::drain`]) contains `sig`.
+pub fn contains(mask: u64, sig: libc::c_int) -> bool {
+    (0..64).contains(&sig) && mask & (1 << sig) != 0
+}
+
+fn set_handler(sig: libc::c_int, handler: libc::sighandler_t) -> io::Result<()> {
+    // SAFETY: a zeroed sigaction is a valid value; the fields are set below.
+    let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+    sa.sa_sigaction = handler;
+    // SA_RESTART keeps blocking reads of clients intact; poll still returns
+    // EINTR, which the loops treat as a wake-up.
+    sa.sa_flags = libc::SA_RESTART | if sig == libc::SIGCHLD { libc::SA_NOCLDSTOP } else { 0 };
+    // SAFETY: sa.sa_mask is a valid sigset_t to initialise.
+    unsafe { libc::sigemptyset(&mut sa.sa_mask) };
+    // SAFETY: sa is fully initialised; the old action is not wanted.
+    crate::cvt(unsafe { libc::sigaction(sig, &sa, std::ptr::null_mut()) })?;
+    Ok(())
+}
+
+/// Ignores `sig` in this process (e.g. SIGPIPE for a writer that handles
+/// EPIPE itself).
+pub fn ignore(sig: libc::c_int) -> io::Result<()> {
+    set_handler(sig, libc::SIG_IGN)
+}

@@ -1,0 +1,7 @@
+//! Pieces every runit program shares: diagnostics, runit's errno wording,
+//! the getopt variant, and TAI64N time.
+
+pub mod errstr;
+pub mod getopt;
+pub mod msg;
+pub mod tai64n;

@@ -1,0 +1,57 @@
+//! TAI64N labels as runit stores them: seconds = 2^62 + 10 + Unix seconds
+//! (a fixed 10-second offset, no leap-second table); nanoseconds from a
+//! microsecond clock as µs × 1000 + 500 (spec: README.md, "Time").
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// TAI64 label of Unix second 0.
+pub const TAI_EPOCH: u64 = (1 << 62) + 10;
+
+/// A TAI64N timestamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tai64n {
+    /// TAI64 seconds (2^62 + 10 + Unix seconds).
+    pub secs: u64,
+    /// Nanoseconds within the second.
+    pub nanos: u32,
+}
+
+impl Tai64n {
+    /// The current wall-clock time, with runit's microsecond rounding.
+    pub fn now() -> Tai64n {
+        Tai64n::from_system(SystemTime::now())
+    }
+
+    /// Converts a wall-clock time (before 1970 maps to the epoch).
+    pub fn from_system(t: SystemTime) -> Tai64n {
+        let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+        Tai64n { secs: TAI_EPOCH + d.as_secs(), nanos: d.subsec_micros() * 1000 + 500 }
+    }
+
+    /// Unix seconds of this label (saturating at 0).
+    pub fn unix_secs(&self) -> u64 {
+        self.secs.saturating_sub(TAI_EPOCH)
+    }
+
+    /// The 12-byte packed form: big-endian seconds, big-endian nanoseconds.
+    pub fn pack(&self) -> [u8; 12] {
+        let mut b = [0u8; 12];
+        b[..8].copy_from_slice(&self.secs.to_be_bytes());
+        b[8..].copy_from_slice(&self.nanos.to_be_bytes());
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn packs_like_runit() {
+        let t = Tai64n::from_system(UNIX_EPOCH + Duration::new(0x6b04_fc63 - 10, 123_456_789));
+        assert_eq!(t.pack(), [0x40, 0, 0, 0, 0x6b, 0x04, 0xfc, 0x63, 0x07, 0x5b, 0xcb, 0xf4]);
+        assert_eq!(t.nanos, 123_456_500);
+        assert_eq!(t.unix_secs(), 0x6b04_fc63 - 10);
+    }
+}

@@ -1,0 +1,13 @@
+//! runit-rs: runit's process supervision suite (runsv, sv and friends) as a
+//! drop-in replacement. The programs are thin binaries over this library;
+//! every tool exposes `main(args) -> ExitCode` so that they can also be
+//! linked into one multi-call binary.
+//!
+//! Module map: [`common`] (diagnostics, errno wording, getopt, TAI64N),
+//! [`supervise`] (the on-disk protocol shared by runsv and its clients),
+//! [`runsv`] (the supervisor) and [`sv`] (the control client).
+
+#![forbid(unsafe_code)]
+
+pub mod common;
+pub mod supervise;
