@@ -11,3 +11,5 @@
 
 pub mod common;
 pub mod supervise;
+pub mod runsv;
+pub mod sv;

@@ -1,0 +1,1 @@
+//! runsv: the per-service supervisor (spec: runsv.md). Not yet implemented.

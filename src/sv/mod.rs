@@ -1,0 +1,1 @@
+//! sv: the control client (spec: sv.md). Not yet implemented.
