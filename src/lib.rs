@@ -10,6 +10,6 @@
 #![forbid(unsafe_code)]
 
 pub mod common;
-pub mod supervise;
 pub mod runsv;
+pub mod supervise;
 pub mod sv;

@@ -1,1 +1,4 @@
-fn main(){}
+//! runsv: supervise one service (see `runit::runsv`).
+fn main() -> std::process::ExitCode {
+    runit::runsv::main(std::env::args_os())
+}

@@ -1,1 +1,2 @@
-fn main(){}
+//! sv: control services (see `runit::sv`).
+fn main() {}

@@ -81,6 +81,9 @@ mod tests {
         assert_eq!(errno_text(libc::EISDIR), "is a directory");
         assert_eq!(errno_text(libc::ENOTDIR), "not a directory");
         assert_eq!(errno_text(9999), "unknown error");
-        assert_eq!(text(&io::Error::from_raw_os_error(libc::ENXIO)), "device not configured");
+        assert_eq!(
+            text(&io::Error::from_raw_os_error(libc::ENXIO)),
+            "device not configured"
+        );
     }
 }

@@ -43,7 +43,13 @@ impl<'a> Getopt<'a> {
     /// `spec` lists option letters, each followed by `:` if it takes a value
     /// (`"w:vV"` for sv).
     pub fn new(args: &'a [OsString], spec: &'static str) -> Getopt<'a> {
-        Getopt { args, spec: spec.as_bytes(), idx: 0, pos: 0, done: false }
+        Getopt {
+            args,
+            spec: spec.as_bytes(),
+            idx: 0,
+            pos: 0,
+            done: false,
+        }
     }
 
     /// The arguments left once the options ended (valid after the iterator
@@ -112,7 +118,9 @@ impl<'a> Iterator for Getopt<'a> {
 /// wrapping. Returns the value and how many bytes were digits.
 pub fn scan_ulong(s: &[u8]) -> (u64, usize) {
     let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
-    let v = s.iter().take(n).fold(0u64, |acc, &c| acc.saturating_mul(10).saturating_add(u64::from(c - b'0')));
+    let v = s.iter().take(n).fold(0u64, |acc, &c| {
+        acc.saturating_mul(10).saturating_add(u64::from(c - b'0'))
+    });
     (v, n)
 }
 
@@ -124,14 +132,22 @@ mod tests {
         v.iter().map(OsString::from).collect()
     }
 
-    fn parse(v: &[&str], spec: &'static str) -> (Vec<Result<(u8, Option<String>), Error>>, Vec<String>) {
+    type Parsed = Vec<Result<(u8, Option<String>), Error>>;
+
+    fn parse(v: &[&str], spec: &'static str) -> (Parsed, Vec<String>) {
         let a = args(v);
         let mut g = Getopt::new(&a, spec);
         let opts = g
             .by_ref()
             .map(|r| r.map(|(c, v)| (c, v.map(|v| v.to_string_lossy().into_owned()))))
             .collect();
-        (opts, g.operands().iter().map(|s| s.to_string_lossy().into_owned()).collect())
+        (
+            opts,
+            g.operands()
+                .iter()
+                .map(|s| s.to_string_lossy().into_owned())
+                .collect(),
+        )
     }
 
     #[test]

@@ -38,18 +38,30 @@ pub struct Fatal {
 impl Fatal {
     /// A fatal error with an OS error.
     pub fn sys(text: impl Into<std::borrow::Cow<'static, str>>, err: io::Error) -> Fatal {
-        Fatal { text: text.into(), err: Some(err) }
+        Fatal {
+            text: text.into(),
+            err: Some(err),
+        }
     }
 
     /// A fatal error without an OS error.
     pub fn plain(text: impl Into<std::borrow::Cow<'static, str>>) -> Fatal {
-        Fatal { text: text.into(), err: None }
+        Fatal {
+            text: text.into(),
+            err: None,
+        }
     }
 
     /// Writes `<prefix><kind>: <text>[: <errno text>]` to stderr, `kind`
     /// being `fatal` or `warning`.
     pub fn report(&self, prefix: &str, kind: &str) {
         let suffix = self.err.as_ref().map(err_suffix).unwrap_or_default();
-        line(&[prefix.as_bytes(), kind.as_bytes(), b": ", self.text.as_bytes(), suffix.as_bytes()]);
+        line(&[
+            prefix.as_bytes(),
+            kind.as_bytes(),
+            b": ",
+            self.text.as_bytes(),
+            suffix.as_bytes(),
+        ]);
     }
 }

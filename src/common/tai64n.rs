@@ -25,7 +25,10 @@ impl Tai64n {
     /// Converts a wall-clock time (before 1970 maps to the epoch).
     pub fn from_system(t: SystemTime) -> Tai64n {
         let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-        Tai64n { secs: TAI_EPOCH + d.as_secs(), nanos: d.subsec_micros() * 1000 + 500 }
+        Tai64n {
+            secs: TAI_EPOCH + d.as_secs(),
+            nanos: d.subsec_micros() * 1000 + 500,
+        }
     }
 
     /// Unix seconds of this label (saturating at 0).
@@ -50,7 +53,10 @@ mod tests {
     #[test]
     fn packs_like_runit() {
         let t = Tai64n::from_system(UNIX_EPOCH + Duration::new(0x6b04_fc63 - 10, 123_456_789));
-        assert_eq!(t.pack(), [0x40, 0, 0, 0, 0x6b, 0x04, 0xfc, 0x63, 0x07, 0x5b, 0xcb, 0xf4]);
+        assert_eq!(
+            t.pack(),
+            [0x40, 0, 0, 0, 0x6b, 0x04, 0xfc, 0x63, 0x07, 0x5b, 0xcb, 0xf4]
+        );
         assert_eq!(t.nanos, 123_456_500);
         assert_eq!(t.unix_secs(), 0x6b04_fc63 - 10);
     }

@@ -1,1 +1,204 @@
-//! runsv: the per-service supervisor (spec: runsv.md). Not yet implemented.
+//! runsv: supervises one service directory, its `./run` (and `./finish`)
+//! and an optional `log/run` fed through a pipe runsv owns (spec: runsv.md).
+//!
+//! One thread, one `poll`: the self-pipe (SIGCHLD, SIGTERM), the control
+//! FIFOs, and the earliest deadline of the state machine as timeout. With
+//! nothing pending the timeout is infinite, so an idle runsv makes no
+//! system calls at all.
+
+pub mod machine;
+pub mod os;
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::AsFd;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::common::msg::{self, Fatal};
+use crate::common::tai64n::Tai64n;
+use crate::supervise::dir::{Layout, LOG, MAIN};
+use crate::supervise::Want;
+use machine::{Next, Now, Runsv, Which};
+use os::RealOs;
+use sys::libc;
+use sys::poll::{self, PollFd};
+use sys::signal::{self, SelfPipe};
+
+/// Exit code for fatal errors.
+const EXIT_FATAL: u8 = 111;
+/// Exit code for a usage error.
+const EXIT_USAGE: u8 = 1;
+/// Control bytes read per FIFO per iteration.
+const CONTROL_CHUNK: usize = 64;
+
+/// `runsv DIR`.
+pub fn main(args: impl Iterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.skip(1).collect();
+    let [dir] = args.as_slice() else {
+        msg::line(&[b"usage: runsv dir\n"]);
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let name = dir.to_string_lossy().into_owned();
+    match run(dir, &name) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            f.report(&format!("runsv {name}: "), "fatal");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}
+
+fn now() -> Now {
+    Now {
+        mono: Instant::now(),
+        wall: Tai64n::now(),
+    }
+}
+
+/// The want a process starts with: down if its `down` file exists.
+fn initial_want(down: &str) -> Want {
+    if std::fs::symlink_metadata(down).is_ok() {
+        Want::Down
+    } else {
+        Want::Up
+    }
+}
+
+/// The control FIFO ends of one supervise directory; the write end is only
+/// held so that the reader never sees EOF.
+struct Control {
+    read: File,
+    _write: File,
+}
+
+impl Control {
+    fn open(layout: &Layout) -> Result<Control, Fatal> {
+        let (read, write) = layout.open_control()?;
+        Ok(Control {
+            read,
+            _write: write,
+        })
+    }
+}
+
+/// Startup (runsv.md §3) and then the loop until the exit sequence ends.
+fn run(dir: &OsString, name: &str) -> Result<(), Fatal> {
+    let selfpipe = SelfPipe::install(&[libc::SIGCHLD, libc::SIGTERM])
+        .map_err(|e| Fatal::sys("unable to create selfpipe", e))?;
+    std::env::set_current_dir(dir).map_err(|e| Fatal::sys("unable to change to directory", e))?;
+    let start = now();
+    let main_want = initial_want("down");
+
+    let mut warnings = Vec::new();
+    let log_want = match std::fs::metadata("log") {
+        Ok(m) if m.is_dir() => Some(initial_want("log/down")),
+        Ok(_) => {
+            warnings.push(Fatal::plain("./log: not a directory."));
+            None
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => None,
+        // compat(runit): the doubled ": " is runit's.
+        Err(e) => {
+            warnings.push(Fatal::sys("unable to stat() ./log: ", e));
+            None
+        }
+    };
+    let log_pipe = match log_want {
+        Some(_) => Some(io::pipe().map_err(|e| Fatal::sys("unable to create log pipe", e))?),
+        None => None,
+    };
+    let mut os = RealOs::new(name, log_pipe);
+    for w in &warnings {
+        os.warn(w);
+    }
+
+    MAIN.create()?;
+    let _lock = MAIN.lock()?;
+    let _log_lock = match log_want {
+        Some(_) => {
+            LOG.create()?;
+            // Deviation from runit: a non-blocking lock, so a held
+            // log/supervise/lock is a clear fatal instead of a hang.
+            Some(LOG.lock()?)
+        }
+        None => None,
+    };
+    let mut sv = Runsv::new(main_want, log_want, start);
+    let control = Control::open(&MAIN)?;
+    sv.publish(Which::Main, &mut os);
+    let log_control = match log_want {
+        Some(_) => {
+            let c = Control::open(&LOG)?;
+            sv.publish(Which::Log, &mut os);
+            Some(c)
+        }
+        None => None,
+    };
+    let _ok = MAIN.open_ok()?;
+    let _log_ok = match log_want {
+        Some(_) => Some(LOG.open_ok()?),
+        None => None,
+    };
+    supervise(&mut sv, &mut os, &selfpipe, &control, log_control.as_ref());
+    Ok(())
+}
+
+/// The main loop (runsv.md §4), with deadlines instead of sleeps.
+fn supervise(
+    sv: &mut Runsv,
+    os: &mut RealOs,
+    selfpipe: &SelfPipe,
+    control: &Control,
+    log_control: Option<&Control>,
+) {
+    let mut buf = [0u8; CONTROL_CHUNK];
+    loop {
+        sv.start_due(now(), os);
+        let timeout = sv
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        let mut fds = [
+            PollFd::new(selfpipe.as_fd(), poll::IN),
+            PollFd::new(control.read.as_fd(), poll::IN),
+            log_control.map_or_else(PollFd::unused, |c| PollFd::new(c.read.as_fd(), poll::IN)),
+        ];
+        // A failing poll (it cannot, with valid fds) must not spin or kill
+        // runsv: the loop simply goes round once more.
+        let _ = poll::poll(&mut fds, timeout);
+        let sigs = selfpipe.drain();
+
+        while let Ok(Some((pid, wstat))) = sys::child::wait_any_nohang() {
+            sv.reaped(pid, wstat, now(), os);
+        }
+        for (which, fifo) in [(Which::Main, Some(control)), (Which::Log, log_control)] {
+            let Some(fifo) = fifo else { continue };
+            let n = (&fifo.read).read(&mut buf).unwrap_or(0);
+            for &byte in buf.iter().take(n) {
+                // Each byte sees the effects of the previous one, as when
+                // runit reads one byte per iteration and checks for exit
+                // and starts due processes in between.
+                if obey(sv, os, which, byte) == Next::Exit {
+                    return;
+                }
+            }
+        }
+        if signal::contains(sigs, libc::SIGTERM) && obey(sv, os, Which::Main, b'x') == Next::Exit {
+            return;
+        }
+        if sv.exit_check(os) == Next::Exit {
+            return;
+        }
+    }
+}
+
+/// One command, then the exit check and the start of whatever it made due.
+fn obey(sv: &mut Runsv, os: &mut RealOs, which: Which, byte: u8) -> Next {
+    sv.command(which, byte, now(), os);
+    let next = sv.exit_check(os);
+    if next == Next::Continue {
+        sv.start_due(now(), os);
+    }
+    next
+}

@@ -37,7 +37,10 @@ pub enum SendError {
 }
 
 fn open_fifo_writer(path: &Path) -> io::Result<std::fs::File> {
-    OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path)
+    OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
 }
 
 /// Probes `supervise/ok`: `Ok(true)` if a supervisor holds its read end,

@@ -77,9 +77,10 @@ impl Layout {
             return Ok(());
         }
         match fs::read_link(self.dir) {
-            Ok(target) if target.as_os_str().len() > MAX_LINK => {
-                Err(Fatal::plain(format!("unable to readlink {}: name too long", self.link_name)))
-            }
+            Ok(target) if target.as_os_str().len() > MAX_LINK => Err(Fatal::plain(format!(
+                "unable to readlink {}: name too long",
+                self.link_name
+            ))),
             Ok(target) => {
                 // compat(runit): errors of this mkdir are ignored; opening
                 // the lock below reports what is really wrong.
@@ -87,7 +88,10 @@ impl Layout {
                 Ok(())
             }
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINVAL)) => Ok(()),
-            Err(e) => Err(Fatal::sys(format!("unable to readlink {}", self.link_name), e)),
+            Err(e) => Err(Fatal::sys(
+                format!("unable to readlink {}", self.link_name),
+                e,
+            )),
         }
     }
 
@@ -107,7 +111,9 @@ impl Layout {
                 format!("unable to lock {}", self.lock),
                 io::Error::from_raw_os_error(libc::EWOULDBLOCK),
             )),
-            Err(fs::TryLockError::Error(e)) => Err(Fatal::sys(format!("unable to lock {}", self.lock), e)),
+            Err(fs::TryLockError::Error(e)) => {
+                Err(Fatal::sys(format!("unable to lock {}", self.lock), e))
+            }
         }
     }
 
@@ -115,9 +121,13 @@ impl Layout {
     /// the reader never sees EOF) for writing, both non-blocking.
     pub fn open_control(&self) -> Result<(File, File), Fatal> {
         make_fifo(self.control)?;
-        let meta = fs::metadata(self.control).map_err(|e| Fatal::sys(format!("unable to stat {}", self.control), e))?;
+        let meta = fs::metadata(self.control)
+            .map_err(|e| Fatal::sys(format!("unable to stat {}", self.control), e))?;
         if !meta.file_type().is_fifo() {
-            return Err(Fatal::plain(format!("{} exists but is not a fifo", self.control)));
+            return Err(Fatal::plain(format!(
+                "{} exists but is not a fifo",
+                self.control
+            )));
         }
         let open = |write: bool| {
             OpenOptions::new()
@@ -181,7 +191,10 @@ pub struct Publisher {
 impl Publisher {
     /// A publisher for `layout` that has written nothing yet.
     pub fn new(layout: &'static Layout) -> Publisher {
-        Publisher { layout, last_pid: None }
+        Publisher {
+            layout,
+            last_pid: None,
+        }
     }
 
     /// Writes `pid` (if changed), `stat` and `status`, each through a `.new`
@@ -190,8 +203,8 @@ impl Publisher {
     pub fn publish(&mut self, r: &Report, warn: &mut dyn FnMut(Fatal)) {
         let l = self.layout;
         if self.last_pid != Some(r.pid) {
-            let mut buf = pid_text(r.pid);
-            if let Err(w) = replace(l.pid_new, l.pid, &mut buf) {
+            let buf = pid_text(r.pid);
+            if let Err(w) = replace(l.pid_new, l.pid, &buf) {
                 return warn(w);
             }
             self.last_pid = Some(r.pid);
@@ -233,7 +246,9 @@ fn replace(tmp: &str, path: &str, data: &[u8]) -> Result<(), Fatal> {
         Ok(n) if n == data.len() => {}
         Ok(_) => {
             let _ = fs::remove_file(tmp);
-            return Err(Fatal::plain(format!("unable to write {tmp}: partial write.")));
+            return Err(Fatal::plain(format!(
+                "unable to write {tmp}: partial write."
+            )));
         }
         Err(e) => {
             let _ = fs::remove_file(tmp);

@@ -34,10 +34,24 @@ pub struct BadFormat;
 
 impl Status {
     /// Builds the record runsv writes for a process in `state` with `want`.
-    pub fn new(stamp: Tai64n, pid: u32, state: RunState, want: Want, paused: bool, term: bool) -> Status {
+    pub fn new(
+        stamp: Tai64n,
+        pid: u32,
+        state: RunState,
+        want: Want,
+        paused: bool,
+        term: bool,
+    ) -> Status {
         // Exit and "once" both show as 'd': byte 17 is never 0 in runit.
         let want = if want == Want::Up { b'u' } else { b'd' };
-        Status { stamp, pid, paused, want, term, state: state as u8 }
+        Status {
+            stamp,
+            pid,
+            paused,
+            want,
+            term,
+            state: state as u8,
+        }
     }
 
     /// The bytes of `supervise/status`.
@@ -56,7 +70,8 @@ impl Status {
     /// as runit's sv does (daemontools' 18-byte file included).
     pub fn decode(b: &[u8]) -> Result<Status, BadFormat> {
         let b: &[u8; LEN] = b.try_into().map_err(|_| BadFormat)?;
-        let [s0, s1, s2, s3, s4, s5, s6, s7, n0, n1, n2, n3, p0, p1, p2, p3, paused, want, term, state] = *b;
+        let [s0, s1, s2, s3, s4, s5, s6, s7, n0, n1, n2, n3, p0, p1, p2, p3, paused, want, term, state] =
+            *b;
         Ok(Status {
             stamp: Tai64n {
                 secs: u64::from_be_bytes([s0, s1, s2, s3, s4, s5, s6, s7]),
@@ -109,7 +124,8 @@ mod tests {
 
     /// The example of supervise-protocol.md §4, captured from Debian's runsv.
     const GOLDEN_RUN: [u8; 20] = [
-        0x40, 0, 0, 0, 0x6b, 0x04, 0xfc, 0x63, 0x2a, 0xc0, 0xe0, 0xac, 0x7a, 0x59, 0, 0, 0, 0x75, 0, 1,
+        0x40, 0, 0, 0, 0x6b, 0x04, 0xfc, 0x63, 0x2a, 0xc0, 0xe0, 0xac, 0x7a, 0x59, 0, 0, 0, 0x75,
+        0, 1,
     ];
 
     #[test]
@@ -140,10 +156,25 @@ mod tests {
     #[test]
     fn stat_texts() {
         assert_eq!(stat_text(RunState::Run, false, false, Want::Up), "run\n");
-        assert_eq!(stat_text(RunState::Down, false, false, Want::Down), "down\n");
-        assert_eq!(stat_text(RunState::Run, true, false, Want::Down), "run, paused, want down\n");
-        assert_eq!(stat_text(RunState::Run, false, true, Want::Down), "run, got TERM, want down\n");
-        assert_eq!(stat_text(RunState::Run, false, false, Want::Exit), "run, want exit\n");
-        assert_eq!(stat_text(RunState::Finish, false, false, Want::Up), "finish\n");
+        assert_eq!(
+            stat_text(RunState::Down, false, false, Want::Down),
+            "down\n"
+        );
+        assert_eq!(
+            stat_text(RunState::Run, true, false, Want::Down),
+            "run, paused, want down\n"
+        );
+        assert_eq!(
+            stat_text(RunState::Run, false, true, Want::Down),
+            "run, got TERM, want down\n"
+        );
+        assert_eq!(
+            stat_text(RunState::Run, false, false, Want::Exit),
+            "run, want exit\n"
+        );
+        assert_eq!(
+            stat_text(RunState::Finish, false, false, Want::Up),
+            "finish\n"
+        );
     }
 }

@@ -8,7 +8,8 @@ use std::path::Path;
 
 /// Creates a FIFO at `path` with `mode` (subject to the umask).
 pub fn mkfifo(path: &Path, mode: u32) -> io::Result<()> {
-    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     // SAFETY: c is a valid NUL-terminated string for the duration of the call.
     crate::cvt(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }).map(drop)
 }

@@ -40,7 +40,8 @@ impl Inotify {
 
     /// Watches `path` for `mask`; returns the watch descriptor.
     pub fn watch(&self, path: &Path, mask: u32) -> io::Result<i32> {
-        let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        let c = CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: c is a valid NUL-terminated path for the call.
         crate::cvt(unsafe { libc::inotify_add_watch(self.0.as_raw_fd(), c.as_ptr(), mask) })
     }
@@ -71,13 +72,22 @@ impl AsFd for Inotify {
 pub fn events(mut buf: &[u8]) -> impl Iterator<Item = Event<'_>> {
     std::iter::from_fn(move || {
         let header = buf.get(..16)?;
-        let field = |i: usize| header.get(i..i + 4).and_then(|b| b.try_into().ok()).map(u32::from_ne_bytes);
+        let field = |i: usize| {
+            header
+                .get(i..i + 4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_ne_bytes)
+        };
         let wd = field(0)? as i32;
         let mask = field(4)?;
         let len = field(12)? as usize;
         let name = buf.get(16..16 + len)?;
         buf = buf.get(16 + len..).unwrap_or_default();
         let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        Some(Event { wd, mask, name: name.get(..end).unwrap_or_default() })
+        Some(Event {
+            wd,
+            mask,
+            name: name.get(..end).unwrap_or_default(),
+        })
     })
 }

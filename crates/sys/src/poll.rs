@@ -15,12 +15,20 @@ pub const IN: i16 = libc::POLLIN;
 impl PollFd {
     /// Watches `fd` for `events` (e.g. [`IN`]).
     pub fn new(fd: BorrowedFd<'_>, events: i16) -> PollFd {
-        PollFd(libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 })
+        PollFd(libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events,
+            revents: 0,
+        })
     }
 
     /// A slot that is skipped by poll (negative fd), for optional members.
     pub fn unused() -> PollFd {
-        PollFd(libc::pollfd { fd: -1, events: 0, revents: 0 })
+        PollFd(libc::pollfd {
+            fd: -1,
+            events: 0,
+            revents: 0,
+        })
     }
 
     /// True if the last poll reported any event (or error) on this fd.

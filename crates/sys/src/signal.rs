@@ -52,7 +52,10 @@ impl SelfPipe {
         for &sig in signals {
             set_handler(sig, on_signal as extern "C" fn(libc::c_int) as usize)?;
         }
-        Ok(SelfPipe { read, _write: write })
+        Ok(SelfPipe {
+            read,
+            _write: write,
+        })
     }
 
     /// Empties the pipe and returns the signals seen since the last call, as
@@ -61,7 +64,8 @@ impl SelfPipe {
         let mut buf = [0u8; 64];
         loop {
             // SAFETY: buf is a valid writable buffer of the given length.
-            let n = unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            let n =
+                unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
             if n <= 0 {
                 break;
             }
@@ -87,7 +91,12 @@ fn set_handler(sig: libc::c_int, handler: libc::sighandler_t) -> io::Result<()> 
     sa.sa_sigaction = handler;
     // SA_RESTART keeps blocking reads of clients intact; poll still returns
     // EINTR, which the loops treat as a wake-up.
-    sa.sa_flags = libc::SA_RESTART | if sig == libc::SIGCHLD { libc::SA_NOCLDSTOP } else { 0 };
+    sa.sa_flags = libc::SA_RESTART
+        | if sig == libc::SIGCHLD {
+            libc::SA_NOCLDSTOP
+        } else {
+            0
+        };
     // SAFETY: sa.sa_mask is a valid sigset_t to initialise.
     unsafe { libc::sigemptyset(&mut sa.sa_mask) };
     // SAFETY: sa is fully initialised; the old action is not wanted.

@@ -1,0 +1,405 @@
+//! runsv's state machine for the service and its logger (spec: runsv.md
+//! §4-§8), free of I/O: every effect goes through [`Os`], so tests drive it
+//! with a recorder and check the exact sequence of effects.
+//!
+//! Each supervised process is a [`Supervised`] record in runit's terms
+//! (`state`, `want`, `paused`, `term`, `pid`). What runit does with blocking
+//! sleeps is a deadline here (`not_before`): the one-second restart throttle
+//! and the fork-failure retry. Commands keep being obeyed while a deadline
+//! is pending, and an explicit `u` or `o` starts at once.
+//!
+//! Extension points, by design: a readiness state slots in as a variant of
+//! [`RunState`]-like phase between start and "up" with its own deadline; a
+//! stop timeout is a deadline set by [`Runsv::stop`] whose expiry sends
+//! SIGKILL; restart back-off replaces the fixed one-second throttle in
+//! [`Runsv::reaped`]; all of them arm `not_before`-style deadlines that
+//! [`Runsv::next_deadline`] already reports to the loop.
+
+use std::time::{Duration, Instant};
+
+use crate::common::tai64n::Tai64n;
+use crate::supervise::dir::Report;
+use crate::supervise::{RunState, Want};
+use sys::libc;
+
+/// A process id (0: none).
+pub type Pid = libc::pid_t;
+
+/// The two processes runsv supervises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// `./run` (and `./finish`).
+    Main,
+    /// `log/run`.
+    Log,
+}
+
+/// A program runsv starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prog {
+    /// `./run` (or `log/run`).
+    Run,
+    /// `./finish CODE STATUS` after `./run` exited with wait status `wstat`.
+    Finish {
+        /// Raw wait status of the `./run` that exited.
+        wstat: i32,
+    },
+}
+
+/// Minimum time between two starts of `./run` (runit's throttle).
+pub const THROTTLE: Duration = Duration::from_secs(1);
+/// Delay before retrying a failed fork (runit sleeps 5 s).
+pub const FORK_RETRY: Duration = Duration::from_secs(5);
+
+/// No process could be created (fork failed); the Os has reported why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForkFailed;
+
+/// The clock readings of one loop iteration.
+#[derive(Clone, Copy, Debug)]
+pub struct Now {
+    /// Monotonic time, for deadlines.
+    pub mono: Instant,
+    /// Wall-clock time, for the status files.
+    pub wall: Tai64n,
+}
+
+/// Everything the state machine does to the outside world.
+pub trait Os {
+    /// Runs the hook `control/<letter>` of the main service, waits for it,
+    /// and says whether it exited 0 (`false` when there is no hook).
+    fn hook(&mut self, letter: u8) -> bool;
+    /// Starts `prog` for `which`; `Err` if no process could be created.
+    fn spawn(&mut self, which: Which, prog: Prog) -> Result<Pid, ForkFailed>;
+    /// Sends `sig` to `pid` (errors are of no consequence).
+    fn signal(&mut self, pid: Pid, sig: libc::c_int);
+    /// True if `./finish` can be opened for reading.
+    fn finish_exists(&mut self) -> bool;
+    /// Writes `pid`, `stat` and `status` of `which`.
+    fn publish(&mut self, which: Which, report: &Report);
+    /// Closes both ends of the log pipe, so the logger reads EOF.
+    fn close_log_pipe(&mut self);
+}
+
+/// One supervised process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Supervised {
+    /// Down, run or finish.
+    pub state: RunState,
+    /// What runsv wants.
+    pub want: Want,
+    /// Paused by `p` (until `c` or the next start).
+    pub paused: bool,
+    /// runsv sent SIGTERM to the current process.
+    pub term: bool,
+    /// Current child, 0 if none.
+    pub pid: Pid,
+    /// Start of the current state, as published.
+    stamp: Tai64n,
+    /// When the current (or last) `./run` started, for the throttle.
+    started: Instant,
+    /// No start before this instant (throttle or fork retry).
+    not_before: Option<Instant>,
+}
+
+impl Supervised {
+    fn new(want: Want, now: Now) -> Supervised {
+        Supervised {
+            state: RunState::Down,
+            want,
+            paused: false,
+            term: false,
+            pid: 0,
+            stamp: now.wall,
+            started: now.mono,
+            not_before: None,
+        }
+    }
+
+    fn report(&self) -> Report {
+        Report {
+            stamp: self.stamp,
+            pid: u32::try_from(self.pid).unwrap_or(0),
+            state: self.state,
+            want: self.want,
+            paused: self.paused,
+            term: self.term,
+        }
+    }
+
+    /// Should a process be started now? `./finish` runs whatever the want.
+    fn due(&self, now: Instant) -> bool {
+        self.pid == 0
+            && (self.want == Want::Up || self.state == RunState::Finish)
+            && self.not_before.is_none_or(|t| now >= t)
+    }
+}
+
+/// What the loop should do after an iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Keep supervising.
+    Continue,
+    /// The exit sequence is complete: exit 0.
+    Exit,
+}
+
+/// The service and its optional logger.
+#[derive(Debug)]
+pub struct Runsv {
+    /// The main service.
+    pub main: Supervised,
+    /// The log service, if `log/` is a directory.
+    pub log: Option<Supervised>,
+    /// Raw wait status of the last `./run`, for `./finish`'s arguments.
+    wstat: i32,
+    /// The exit sequence closed the log pipe: nothing can start any more.
+    pipe_closed: bool,
+}
+
+impl Runsv {
+    /// The initial state: both processes down, wanted up unless their
+    /// `down` file exists.
+    pub fn new(main_want: Want, log_want: Option<Want>, now: Now) -> Runsv {
+        Runsv {
+            main: Supervised::new(main_want, now),
+            log: log_want.map(|w| Supervised::new(w, now)),
+            wstat: 0,
+            pipe_closed: false,
+        }
+    }
+
+    fn get(&mut self, which: Which) -> Option<&mut Supervised> {
+        match which {
+            Which::Main => Some(&mut self.main),
+            Which::Log => self.log.as_mut(),
+        }
+    }
+
+    /// Publishes the current state of `which`.
+    pub fn publish(&mut self, which: Which, os: &mut dyn Os) {
+        if let Some(sv) = self.get(which) {
+            let r = sv.report();
+            os.publish(which, &r);
+        }
+    }
+
+    /// Starts whatever is due, the logger before the service (so that the
+    /// service's first line has a reader).
+    pub fn start_due(&mut self, now: Now, os: &mut dyn Os) {
+        if self.log.is_some_and(|l| l.due(now.mono)) {
+            self.start(Which::Log, now, os);
+        }
+        if self.main.due(now.mono) {
+            self.start(Which::Main, now, os);
+        }
+    }
+
+    /// The earliest pending deadline, if any (the loop's poll timeout).
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let due = |sv: &Supervised| sv.not_before.filter(|_| sv.pid == 0);
+        match (due(&self.main), self.log.as_ref().and_then(due)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn start(&mut self, which: Which, now: Now, os: &mut dyn Os) {
+        if self.pipe_closed {
+            return;
+        }
+        let wstat = self.wstat;
+        let Some(sv) = self.get(which) else { return };
+        let prog = if sv.state == RunState::Finish {
+            Prog::Finish { wstat }
+        } else {
+            Prog::Run
+        };
+        if which == Which::Main && prog == Prog::Run {
+            // compat(runit): control/u runs before every start of ./run,
+            // its result ignored (runsv.md §5).
+            os.hook(b'u');
+        }
+        let Some(sv) = self.get(which) else { return };
+        match os.spawn(which, prog) {
+            Ok(pid) => {
+                if prog == Prog::Run {
+                    sv.stamp = now.wall;
+                    sv.started = now.mono;
+                    sv.state = RunState::Run;
+                }
+                sv.pid = pid;
+                sv.paused = false;
+                sv.term = false;
+                sv.not_before = None;
+                self.publish(which, os);
+            }
+            Err(ForkFailed) => sv.not_before = Some(now.mono + FORK_RETRY),
+        }
+    }
+
+    /// A child exited with wait status `wstat`. Pids that are neither
+    /// current process (orphans re-parented to runsv) are ignored.
+    pub fn reaped(&mut self, pid: Pid, wstat: i32, now: Now, os: &mut dyn Os) {
+        if pid <= 0 {
+            return;
+        }
+        if pid == self.main.pid {
+            let ran = self.main.state == RunState::Run;
+            self.main.pid = 0;
+            self.main.term = false;
+            if ran {
+                self.wstat = wstat;
+                if os.finish_exists() {
+                    self.main.state = RunState::Finish;
+                    self.publish(Which::Main, os);
+                    return;
+                }
+            }
+            self.went_down(Which::Main, now, os);
+        } else if self.log.is_some_and(|l| l.pid == pid) {
+            if let Some(log) = self.log.as_mut() {
+                log.pid = 0;
+                log.term = false;
+            }
+            self.went_down(Which::Log, now, os);
+        }
+    }
+
+    /// Enters state down; a `./run` that lasted under a second may not be
+    /// restarted before a second has passed since it started.
+    fn went_down(&mut self, which: Which, now: Now, os: &mut dyn Os) {
+        if let Some(sv) = self.get(which) {
+            sv.state = RunState::Down;
+            sv.stamp = now.wall;
+            let earliest = sv.started + THROTTLE;
+            sv.not_before = (now.mono < earliest).then_some(earliest);
+        }
+        self.publish(which, os);
+    }
+
+    /// The SIGTERM-then-CONT sequence of `d`, `x` and `t` (runsv.md §7).
+    fn stop(&mut self, which: Which, os: &mut dyn Os) {
+        let main = which == Which::Main;
+        let Some(sv) = self.get(which) else { return };
+        let pid = sv.pid;
+        if pid != 0 && !(main && os.hook(b't')) {
+            os.signal(pid, libc::SIGTERM);
+            if let Some(sv) = self.get(which) {
+                sv.term = true;
+            }
+            self.publish(which, os);
+        }
+        let Some(sv) = self.get(which) else { return };
+        let hook = match sv.want {
+            Want::Up => return,
+            Want::Down => b'd',
+            Want::Exit => b'x',
+        };
+        os.signal(pid, libc::SIGCONT);
+        if main {
+            os.hook(hook);
+        }
+    }
+
+    /// Obeys one control byte written to `which`'s control FIFO; unknown
+    /// bytes are ignored.
+    pub fn command(&mut self, which: Which, byte: u8, now: Now, os: &mut dyn Os) {
+        let main = which == Which::Main;
+        let pipe_closed = self.pipe_closed;
+        let Some(sv) = self.get(which) else { return };
+        let state = sv.state;
+        let running = state == RunState::Run;
+        match byte {
+            b'd' | b'x' => {
+                if byte == b'x' && !main {
+                    // compat(runit): the logger cannot be told to exit.
+                    return;
+                }
+                sv.want = if byte == b'd' { Want::Down } else { Want::Exit };
+                self.publish(which, os);
+                if running {
+                    self.stop(which, os);
+                }
+            }
+            b'u' | b'o' => {
+                if pipe_closed {
+                    // The exit sequence closed the log pipe: a new ./run
+                    // could not get its stdout (runit starts it anyway and
+                    // it fails).
+                    return;
+                }
+                sv.want = if byte == b'u' { Want::Up } else { Want::Down };
+                self.publish(which, os);
+                if state == RunState::Down {
+                    // An explicit request is no crash loop: no throttle.
+                    if let Some(sv) = self.get(which) {
+                        sv.not_before = None;
+                    }
+                    self.start(which, now, os);
+                }
+            }
+            b't' if running => self.stop(which, os),
+            b'k' => {
+                // Deviation from runit: the state stays run (or finish)
+                // until the process is reaped, and `k` also kills a running
+                // ./finish, so ./finish never runs twice (runsv.md §7).
+                let pid = sv.pid;
+                if pid != 0 && !(main && running && os.hook(b'k')) {
+                    os.signal(pid, libc::SIGKILL);
+                }
+            }
+            b'p' | b'c' => {
+                let (sig, paused) = if byte == b'p' {
+                    (libc::SIGSTOP, true)
+                } else {
+                    (libc::SIGCONT, false)
+                };
+                let pid = sv.pid;
+                if running && !(main && os.hook(byte)) {
+                    os.signal(pid, sig);
+                }
+                if let Some(sv) = self.get(which) {
+                    sv.paused = paused;
+                }
+                self.publish(which, os);
+            }
+            b'h' | b'a' | b'i' | b'q' | b'1' | b'2' if running => {
+                let sig = match byte {
+                    b'h' => libc::SIGHUP,
+                    b'a' => libc::SIGALRM,
+                    b'i' => libc::SIGINT,
+                    b'q' => libc::SIGQUIT,
+                    b'1' => libc::SIGUSR1,
+                    _ => libc::SIGUSR2,
+                };
+                let pid = sv.pid;
+                if !(main && os.hook(byte)) {
+                    os.signal(pid, sig);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The exit check at the end of each iteration: once the service is
+    /// down with want exit, close the log pipe (the logger sees EOF and
+    /// exits by itself) and exit when no logger runs.
+    pub fn exit_check(&mut self, os: &mut dyn Os) -> Next {
+        if self.main.want != Want::Exit || self.main.state != RunState::Down {
+            return Next::Continue;
+        }
+        match self.log.as_mut() {
+            Some(log) if log.pid != 0 => {
+                if !self.pipe_closed {
+                    log.want = Want::Exit;
+                    self.pipe_closed = true;
+                    self.publish(Which::Log, os);
+                    os.close_log_pipe();
+                }
+                Next::Continue
+            }
+            _ => Next::Exit,
+        }
+    }
+}

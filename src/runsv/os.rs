@@ -1,0 +1,197 @@
+//! The real [`Os`] of runsv: forking `./run`, `./finish` and `log/run` with
+//! the log pipe wired in, the synchronous `control/X` hooks, signals, and
+//! status publication (spec: runsv.md §5, §7, §9).
+
+use std::ffi::{CStr, CString};
+use std::fs::OpenOptions;
+use std::io::{PipeReader, PipeWriter};
+use std::os::fd::AsFd;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
+use super::machine::{ForkFailed, Os, Pid, Prog, Which};
+use crate::common::errstr;
+use crate::common::msg::Fatal;
+use crate::supervise::dir::{Publisher, Report, LOG, MAIN};
+use sys::child::{self, Exit, Spawn};
+use sys::libc;
+
+/// runsv's window on the world for one service directory.
+#[derive(Debug)]
+pub struct RealOs {
+    /// `runsv DIR: fatal: ` (children print it on exec failure).
+    fatal: String,
+    /// `runsv DIR: ` (warnings append `warning: ...`).
+    prefix: String,
+    /// The log pipe while it is open: fd 1 of the service, fd 0 of the
+    /// logger. runsv holds both ends so neither side loses buffered lines
+    /// when the other restarts.
+    log_pipe: Option<(PipeReader, PipeWriter)>,
+    main: Publisher,
+    log: Publisher,
+}
+
+impl RealOs {
+    /// `dir` is runsv's argument, verbatim (it appears in every message).
+    pub fn new(dir: &str, log_pipe: Option<(PipeReader, PipeWriter)>) -> RealOs {
+        RealOs {
+            fatal: format!("runsv {dir}: fatal: "),
+            prefix: format!("runsv {dir}: "),
+            log_pipe,
+            main: Publisher::new(&MAIN),
+            log: Publisher::new(&LOG),
+        }
+    }
+
+    /// Prints `runsv DIR: warning: <w>`.
+    pub fn warn(&self, w: &Fatal) {
+        w.report(&self.prefix, "warning");
+    }
+
+    fn spawn_with(
+        &self,
+        which: Which,
+        prog: &CStr,
+        argv: &[&CStr],
+        exec_error: &str,
+    ) -> Result<Pid, ForkFailed> {
+        let (stdin, stdout) = match (&self.log_pipe, which) {
+            (Some((r, _)), Which::Log) => (Some(r.as_fd()), None),
+            (Some((_, w)), Which::Main) => (None, Some(w.as_fd())),
+            (None, _) => (None, None),
+        };
+        let (fd_error, dir) = match which {
+            Which::Log => (
+                "unable to setup filedescriptor for ./log/run: ",
+                Some(c"./log"),
+            ),
+            Which::Main => ("unable to setup filedescriptor for ./run: ", None),
+        };
+        let cat = |text: &str| [self.fatal.as_bytes(), text.as_bytes()].concat();
+        let spec = Spawn {
+            prog,
+            argv,
+            stdin,
+            stdout,
+            dir,
+            fd_error: &cat(fd_error),
+            dir_error: &cat("unable to change directory to ./log: "),
+            exec_error: &cat(exec_error),
+            errtext: errstr::errno_text,
+        };
+        child::spawn(&spec).map_err(|e| {
+            // Deviation from runit: the retry is a deadline, not sleep(5).
+            self.warn(&Fatal::sys("unable to fork, sleeping", e));
+            ForkFailed
+        })
+    }
+}
+
+/// A finish argument: the decimal form of `n`.
+fn decimal(n: i32) -> CString {
+    CString::new(n.to_string()).unwrap_or_default()
+}
+
+impl Os for RealOs {
+    fn hook(&mut self, letter: u8) -> bool {
+        let path = [b"control/", &[letter][..]].concat();
+        let name = String::from_utf8_lossy(&path).into_owned();
+        match std::fs::metadata(&name) {
+            Ok(m) if m.permissions().mode() & 0o100 != 0 => {}
+            Ok(_) => return false,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return false,
+            Err(e) => {
+                self.warn(&Fatal::sys(format!("unable to stat {name}"), e));
+                return false;
+            }
+        }
+        let Ok(prog) = CString::new(path) else {
+            return false;
+        };
+        let stdout = self.log_pipe.as_ref().map(|(_, w)| w.as_fd());
+        let exec_error = [self.fatal.as_bytes(), b"unable to run control/?: "].concat();
+        let spec = Spawn {
+            prog: &prog,
+            argv: &[&prog],
+            stdin: None,
+            stdout,
+            dir: None,
+            fd_error: &exec_error,
+            dir_error: &exec_error,
+            exec_error: &exec_error,
+            errtext: errstr::errno_text,
+        };
+        let pid = match child::spawn(&spec) {
+            Ok(pid) => pid,
+            Err(e) => {
+                self.warn(&Fatal::sys(format!("unable to fork for {name}"), e));
+                return false;
+            }
+        };
+        // compat(runit): hooks are waited for synchronously; their exit code
+        // decides whether runsv sends the default signal.
+        match child::wait_pid(pid) {
+            // A hook killed by a signal counts as success, as with runit.
+            Ok(status) => matches!(
+                child::decode_wait(status),
+                Exit::Code(0) | Exit::Signal { .. }
+            ),
+            Err(e) => {
+                self.warn(&Fatal::sys(format!("unable to wait for child {name}"), e));
+                false
+            }
+        }
+    }
+
+    fn spawn(&mut self, which: Which, prog: Prog) -> Result<Pid, ForkFailed> {
+        match (which, prog) {
+            (Which::Log, _) => {
+                self.spawn_with(which, c"./run", &[c"./run"], "unable to start log/./run: ")
+            }
+            (Which::Main, Prog::Run) => {
+                self.spawn_with(which, c"./run", &[c"./run"], "unable to start ./run: ")
+            }
+            (Which::Main, Prog::Finish { wstat }) => {
+                // ./finish CODE STATUS: CODE is -1 after a signal death;
+                // STATUS is the low byte of the wait status.
+                let code = match child::decode_wait(wstat) {
+                    Exit::Code(c) => c,
+                    Exit::Signal { .. } => -1,
+                };
+                let (code, status) = (decimal(code), decimal(wstat & 0xff));
+                self.spawn_with(
+                    which,
+                    c"./finish",
+                    &[c"./finish", &code, &status],
+                    "unable to start ./finish: ",
+                )
+            }
+        }
+    }
+
+    fn signal(&mut self, pid: Pid, sig: libc::c_int) {
+        if pid > 0 {
+            let _ = child::kill(pid, sig);
+        }
+    }
+
+    fn finish_exists(&mut self) -> bool {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open("finish")
+            .is_ok()
+    }
+
+    fn publish(&mut self, which: Which, report: &Report) {
+        let prefix = &self.prefix;
+        let mut warn = |w: Fatal| w.report(prefix, "warning");
+        match which {
+            Which::Main => self.main.publish(report, &mut warn),
+            Which::Log => self.log.publish(report, &mut warn),
+        }
+    }
+
+    fn close_log_pipe(&mut self) {
+        self.log_pipe = None;
+    }
+}
