@@ -403,3 +403,7 @@ impl Runsv {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;

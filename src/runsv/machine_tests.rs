@@ -1,0 +1,410 @@
+//! State-machine tests with a recording [`Os`]: every control letter in
+//! every state, the throttle as a deadline, finish arguments, hooks, `k`,
+//! and the exit sequence with and without a logger.
+
+use super::*;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Effect {
+    Hook(u8),
+    Spawn(Which, Prog),
+    Signal(Pid, i32),
+    Publish(Which, RunState, Want, Pid),
+    ClosePipe,
+}
+
+#[derive(Default)]
+struct Recorder {
+    effects: Vec<Effect>,
+    next_pid: Pid,
+    hooks_succeed: Vec<u8>,
+    finish: bool,
+    fork_fails: bool,
+}
+
+impl Os for Recorder {
+    fn hook(&mut self, letter: u8) -> bool {
+        self.effects.push(Effect::Hook(letter));
+        self.hooks_succeed.contains(&letter)
+    }
+    fn spawn(&mut self, which: Which, prog: Prog) -> Result<Pid, ForkFailed> {
+        if self.fork_fails {
+            return Err(ForkFailed);
+        }
+        self.effects.push(Effect::Spawn(which, prog));
+        self.next_pid += 1;
+        Ok(100 + self.next_pid)
+    }
+    fn signal(&mut self, pid: Pid, sig: i32) {
+        self.effects.push(Effect::Signal(pid, sig));
+    }
+    fn finish_exists(&mut self) -> bool {
+        self.finish
+    }
+    fn publish(&mut self, which: Which, r: &Report) {
+        self.effects
+            .push(Effect::Publish(which, r.state, r.want, r.pid as Pid));
+    }
+    fn close_log_pipe(&mut self) {
+        self.effects.push(Effect::ClosePipe);
+    }
+}
+
+impl Recorder {
+    fn take(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+}
+
+fn at(t0: Instant, ms: u64) -> Now {
+    Now {
+        mono: t0 + Duration::from_millis(ms),
+        wall: Tai64n { secs: 1, nanos: 0 },
+    }
+}
+
+/// A running service (pid 101) without a logger, effects cleared.
+fn running(os: &mut Recorder, t0: Instant) -> Runsv {
+    let mut sv = Runsv::new(Want::Up, None, at(t0, 0));
+    sv.start_due(at(t0, 0), os);
+    assert_eq!(sv.main.pid, 101);
+    os.take();
+    sv
+}
+
+use Effect::*;
+use Which::Main;
+
+#[test]
+fn starts_run_after_hook_u_and_publishes() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = Runsv::new(Want::Up, None, at(t0, 0));
+    sv.start_due(at(t0, 0), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Hook(b'u'),
+            Spawn(Main, Prog::Run),
+            Publish(Main, RunState::Run, Want::Up, 101)
+        ]
+    );
+}
+
+#[test]
+fn down_file_means_no_start_until_u() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = Runsv::new(Want::Down, None, at(t0, 0));
+    sv.start_due(at(t0, 0), &mut os);
+    assert!(os.take().is_empty());
+    sv.command(Main, b'u', at(t0, 5), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Publish(Main, RunState::Down, Want::Up, 0),
+            Hook(b'u'),
+            Spawn(Main, Prog::Run),
+            Publish(Main, RunState::Run, Want::Up, 101)
+        ]
+    );
+}
+
+#[test]
+fn d_sends_term_then_cont_then_hook_d() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    sv.command(Main, b'd', at(t0, 1), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Publish(Main, RunState::Run, Want::Down, 101),
+            Hook(b't'),
+            Signal(101, libc::SIGTERM),
+            Publish(Main, RunState::Run, Want::Down, 101),
+            Signal(101, libc::SIGCONT),
+            Hook(b'd'),
+        ]
+    );
+    assert!(sv.main.term);
+}
+
+#[test]
+fn hook_t_success_suppresses_term_but_not_cont() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    os.hooks_succeed = vec![b't'];
+    sv.command(Main, b'd', at(t0, 1), &mut os);
+    let e = os.take();
+    assert!(!e.contains(&Signal(101, libc::SIGTERM)));
+    assert!(e.ends_with(&[Signal(101, libc::SIGCONT), Hook(b'd')]));
+    assert!(!sv.main.term);
+}
+
+#[test]
+fn t_with_want_up_sends_no_cont() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    sv.command(Main, b't', at(t0, 1), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Hook(b't'),
+            Signal(101, libc::SIGTERM),
+            Publish(Main, RunState::Run, Want::Up, 101)
+        ]
+    );
+}
+
+#[test]
+fn signal_letters_respect_their_hooks_and_only_act_when_running() {
+    let letters = [
+        (b'h', libc::SIGHUP),
+        (b'a', libc::SIGALRM),
+        (b'i', libc::SIGINT),
+        (b'q', libc::SIGQUIT),
+        (b'1', libc::SIGUSR1),
+        (b'2', libc::SIGUSR2),
+    ];
+    for (letter, sig) in letters {
+        let (mut os, t0) = (Recorder::default(), Instant::now());
+        let mut sv = running(&mut os, t0);
+        sv.command(Main, letter, at(t0, 1), &mut os);
+        assert_eq!(
+            os.take(),
+            [Hook(letter), Signal(101, sig)],
+            "letter {}",
+            letter as char
+        );
+        os.hooks_succeed = vec![letter];
+        sv.command(Main, letter, at(t0, 2), &mut os);
+        assert_eq!(
+            os.take(),
+            [Hook(letter)],
+            "hook {} suppresses",
+            letter as char
+        );
+        let mut down = Runsv::new(Want::Down, None, at(t0, 0));
+        down.command(Main, letter, at(t0, 1), &mut os);
+        assert!(os.take().is_empty(), "letter {} while down", letter as char);
+    }
+}
+
+#[test]
+fn pause_and_continue_set_the_flag_in_any_state() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    sv.command(Main, b'p', at(t0, 1), &mut os);
+    assert_eq!(os.take()[..2], [Hook(b'p'), Signal(101, libc::SIGSTOP)]);
+    assert!(sv.main.paused);
+    sv.command(Main, b'c', at(t0, 2), &mut os);
+    assert_eq!(os.take()[..2], [Hook(b'c'), Signal(101, libc::SIGCONT)]);
+    assert!(!sv.main.paused);
+    let mut down = Runsv::new(Want::Down, None, at(t0, 0));
+    down.command(Main, b'p', at(t0, 1), &mut os);
+    assert!(down.main.paused, "p while down still sets the flag");
+    assert_eq!(os.take(), [Publish(Main, RunState::Down, Want::Down, 0)]);
+}
+
+#[test]
+fn unknown_bytes_are_ignored() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    for b in [0u8, b'Z', b'\n', 0xff, b'e', b'X'] {
+        sv.command(Main, b, at(t0, 1), &mut os);
+    }
+    assert!(os.take().is_empty());
+    assert_eq!(sv.main.state, RunState::Run);
+}
+
+#[test]
+fn fast_exit_is_throttled_by_a_deadline_and_commands_still_work() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    sv.reaped(101, 0, at(t0, 200), &mut os);
+    assert_eq!(sv.main.state, RunState::Down);
+    assert_eq!(sv.next_deadline(), Some(t0 + THROTTLE));
+    sv.start_due(at(t0, 500), &mut os);
+    assert_eq!(
+        os.take(),
+        [Publish(Main, RunState::Down, Want::Up, 0)],
+        "no start inside the throttle"
+    );
+    // A command during the throttle is obeyed at once.
+    sv.command(Main, b'd', at(t0, 600), &mut os);
+    assert_eq!(sv.main.want, Want::Down);
+    sv.start_due(at(t0, 1100), &mut os);
+    assert!(
+        !os.take().iter().any(|e| matches!(e, Spawn(..))),
+        "want down: no restart"
+    );
+    // An explicit `u` starts at once, throttle or not.
+    let mut os = Recorder::default();
+    let mut sv = running(&mut os, t0);
+    sv.reaped(101, 0, at(t0, 100), &mut os);
+    os.take();
+    sv.command(Main, b'd', at(t0, 150), &mut os);
+    sv.command(Main, b'u', at(t0, 200), &mut os);
+    assert!(os.take().contains(&Spawn(Main, Prog::Run)));
+}
+
+#[test]
+fn long_run_restarts_without_throttle() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    sv.reaped(101, 0, at(t0, 1500), &mut os);
+    assert_eq!(sv.next_deadline(), None);
+    sv.start_due(at(t0, 1500), &mut os);
+    assert!(os.take().contains(&Spawn(Main, Prog::Run)));
+}
+
+#[test]
+fn finish_gets_the_wait_status_and_runs_whatever_the_want() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    os.finish = true;
+    sv.command(Main, b'x', at(t0, 1), &mut os);
+    os.take();
+    let killed_by_term = libc::SIGTERM;
+    sv.reaped(101, killed_by_term, at(t0, 2), &mut os);
+    assert_eq!(sv.main.state, RunState::Finish);
+    assert_eq!(sv.exit_check(&mut os), Next::Continue, "not down yet");
+    sv.start_due(at(t0, 3), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Publish(Main, RunState::Finish, Want::Exit, 0),
+            Spawn(
+                Main,
+                Prog::Finish {
+                    wstat: killed_by_term
+                }
+            ),
+            Publish(Main, RunState::Finish, Want::Exit, 102)
+        ]
+    );
+    sv.reaped(102, 0, at(t0, 4), &mut os);
+    assert_eq!(sv.main.state, RunState::Down);
+    assert_eq!(sv.exit_check(&mut os), Next::Exit);
+}
+
+#[test]
+fn k_keeps_the_state_until_the_reap_and_kills_finish_too() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    os.finish = true;
+    sv.command(Main, b'k', at(t0, 1), &mut os);
+    assert_eq!(os.take(), [Hook(b'k'), Signal(101, libc::SIGKILL)]);
+    assert_eq!(sv.main.state, RunState::Run, "still run until reaped");
+    sv.reaped(101, libc::SIGKILL, at(t0, 2), &mut os);
+    sv.start_due(at(t0, 3), &mut os);
+    assert_eq!(sv.main.pid, 102, "finish runs");
+    os.take();
+    sv.command(Main, b'k', at(t0, 4), &mut os);
+    assert_eq!(
+        os.take(),
+        [Signal(102, libc::SIGKILL)],
+        "k kills finish; no hook"
+    );
+    sv.reaped(102, libc::SIGKILL, at(t0, 5), &mut os);
+    assert_eq!(sv.main.state, RunState::Down, "finish is not run twice");
+}
+
+#[test]
+fn o_runs_once() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = Runsv::new(Want::Down, None, at(t0, 0));
+    sv.command(Main, b'o', at(t0, 1), &mut os);
+    assert_eq!(sv.main.state, RunState::Run);
+    assert_eq!(sv.main.want, Want::Down);
+    sv.reaped(101, 0, at(t0, 2000), &mut os);
+    sv.start_due(at(t0, 3000), &mut os);
+    assert_eq!(sv.main.state, RunState::Down, "not restarted");
+}
+
+#[test]
+fn u_while_running_only_sets_want() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    sv.command(Main, b'd', at(t0, 1), &mut os);
+    os.take();
+    sv.command(Main, b'u', at(t0, 2), &mut os);
+    assert_eq!(os.take(), [Publish(Main, RunState::Run, Want::Up, 101)]);
+}
+
+#[test]
+fn log_starts_first_and_cannot_be_told_to_exit() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = Runsv::new(Want::Up, Some(Want::Up), at(t0, 0));
+    sv.start_due(at(t0, 0), &mut os);
+    let spawns: Vec<_> = os
+        .take()
+        .into_iter()
+        .filter(|e| matches!(e, Spawn(..)))
+        .collect();
+    assert_eq!(
+        spawns,
+        [Spawn(Which::Log, Prog::Run), Spawn(Main, Prog::Run)]
+    );
+    sv.command(Which::Log, b'x', at(t0, 1), &mut os);
+    assert!(os.take().is_empty());
+    // Hooks are never run for the logger.
+    sv.command(Which::Log, b'h', at(t0, 1), &mut os);
+    assert_eq!(os.take(), [Signal(101, libc::SIGHUP)]);
+}
+
+#[test]
+fn exit_closes_the_log_pipe_and_waits_for_the_logger() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = Runsv::new(Want::Up, Some(Want::Up), at(t0, 0));
+    sv.start_due(at(t0, 0), &mut os);
+    let (log_pid, main_pid) = (101, 102);
+    sv.command(Main, b'x', at(t0, 1), &mut os);
+    sv.reaped(main_pid, libc::SIGTERM, at(t0, 2), &mut os);
+    os.take();
+    assert_eq!(sv.exit_check(&mut os), Next::Continue);
+    assert_eq!(
+        os.take(),
+        [
+            Publish(Which::Log, RunState::Run, Want::Exit, log_pid),
+            ClosePipe
+        ]
+    );
+    assert_eq!(sv.exit_check(&mut os), Next::Continue);
+    assert!(os.take().is_empty(), "the pipe is closed once");
+    sv.command(Main, b'u', at(t0, 3), &mut os);
+    assert!(os.take().is_empty(), "no start once the pipe is closed");
+    sv.reaped(log_pid, 0, at(t0, 4), &mut os);
+    assert_eq!(sv.exit_check(&mut os), Next::Exit);
+}
+
+#[test]
+fn exit_without_logger_is_immediate_once_down() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = Runsv::new(Want::Down, None, at(t0, 0));
+    sv.command(Main, b'x', at(t0, 1), &mut os);
+    assert_eq!(sv.exit_check(&mut os), Next::Exit);
+}
+
+#[test]
+fn fork_failure_retries_after_a_deadline() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    os.fork_fails = true;
+    let mut sv = Runsv::new(Want::Up, None, at(t0, 0));
+    sv.start_due(at(t0, 0), &mut os);
+    assert_eq!(sv.main.pid, 0);
+    assert_eq!(sv.next_deadline(), Some(t0 + FORK_RETRY));
+    os.fork_fails = false;
+    os.take();
+    sv.start_due(at(t0, 1000), &mut os);
+    assert!(os.take().is_empty(), "not before the retry deadline");
+    sv.start_due(at(t0, 5000), &mut os);
+    assert_eq!(sv.main.pid, 101);
+}
+
+#[test]
+fn orphans_are_ignored() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running(&mut os, t0);
+    sv.reaped(4242, 0, at(t0, 1), &mut os);
+    assert!(os.take().is_empty());
+    assert_eq!(sv.main.pid, 101);
+}
