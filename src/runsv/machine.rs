@@ -127,11 +127,21 @@ impl Supervised {
         }
     }
 
-    /// Should a process be started now? `./finish` runs whatever the want.
+    /// Is a start wanted (a new `./run`, or `./finish`, which runs
+    /// whatever the want)?
+    fn wanted(&self) -> bool {
+        self.pid == 0 && (self.want == Want::Up || self.state == RunState::Finish)
+    }
+
+    /// Should a process be started now?
     fn due(&self, now: Instant) -> bool {
-        self.pid == 0
-            && (self.want == Want::Up || self.state == RunState::Finish)
-            && self.not_before.is_none_or(|t| now >= t)
+        self.wanted() && self.not_before.is_none_or(|t| now >= t)
+    }
+
+    /// The deadline the loop must wake for: only while a start is wanted,
+    /// so that a stale throttle never turns into a busy poll.
+    fn deadline(&self) -> Option<Instant> {
+        self.not_before.filter(|_| self.wanted())
     }
 }
 
@@ -197,8 +207,7 @@ impl Runsv {
 
     /// The earliest pending deadline, if any (the loop's poll timeout).
     pub fn next_deadline(&self) -> Option<Instant> {
-        let due = |sv: &Supervised| sv.not_before.filter(|_| sv.pid == 0);
-        match (due(&self.main), self.log.as_ref().and_then(due)) {
+        match (self.main.deadline(), self.log.as_ref().and_then(Supervised::deadline)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
