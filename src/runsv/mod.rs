@@ -57,9 +57,10 @@ fn now() -> Now {
     }
 }
 
-/// The want a process starts with: down if its `down` file exists.
+/// The want a process starts with: down if its `down` file exists
+/// (`stat`, so a dangling symlink does not count, as with runit).
 fn initial_want(down: &str) -> Want {
-    if std::fs::symlink_metadata(down).is_ok() {
+    if std::fs::metadata(down).is_ok() {
         Want::Down
     } else {
         Want::Up
