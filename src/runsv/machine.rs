@@ -207,7 +207,10 @@ impl Runsv {
 
     /// The earliest pending deadline, if any (the loop's poll timeout).
     pub fn next_deadline(&self) -> Option<Instant> {
-        match (self.main.deadline(), self.log.as_ref().and_then(Supervised::deadline)) {
+        match (
+            self.main.deadline(),
+            self.log.as_ref().and_then(Supervised::deadline),
+        ) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }

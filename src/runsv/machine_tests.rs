@@ -231,7 +231,11 @@ fn fast_exit_is_throttled_by_a_deadline_and_commands_still_work() {
     // A command during the throttle is obeyed at once.
     sv.command(Main, b'd', at(t0, 600), &mut os);
     assert_eq!(sv.main.want, Want::Down);
-    assert_eq!(sv.next_deadline(), None, "nothing to wake for: no busy poll");
+    assert_eq!(
+        sv.next_deadline(),
+        None,
+        "nothing to wake for: no busy poll"
+    );
     sv.start_due(at(t0, 1100), &mut os);
     assert!(
         !os.take().iter().any(|e| matches!(e, Spawn(..))),

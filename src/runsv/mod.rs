@@ -129,10 +129,13 @@ fn run(dir: &OsString, name: &str) -> Result<(), Fatal> {
     let mut sv = Runsv::new(main_want, log_want, start);
     let control = Control::open(&MAIN)?;
     sv.publish(Which::Main, &mut os);
+    // The status files must exist before `ok` says runsv is alive.
+    os.flush();
     let log_control = match log_want {
         Some(_) => {
             let c = Control::open(&LOG)?;
             sv.publish(Which::Log, &mut os);
+            os.flush();
             Some(c)
         }
         None => None,
@@ -157,6 +160,7 @@ fn supervise(
     let mut buf = [0u8; CONTROL_CHUNK];
     loop {
         sv.start_due(now(), os);
+        os.flush();
         let timeout = sv
             .next_deadline()
             .map(|d| d.saturating_duration_since(Instant::now()));
@@ -173,23 +177,29 @@ fn supervise(
         while let Ok(Some((pid, wstat))) = sys::child::wait_any_nohang() {
             sv.reaped(pid, wstat, now(), os);
         }
-        for (which, fifo) in [(Which::Main, Some(control)), (Which::Log, log_control)] {
-            let Some(fifo) = fifo else { continue };
+        let ready = [fds[1].ready(), fds[2].ready()];
+        for ((which, fifo), ready) in [(Which::Main, Some(control)), (Which::Log, log_control)]
+            .into_iter()
+            .zip(ready)
+        {
+            let Some(fifo) = fifo.filter(|_| ready) else {
+                continue;
+            };
             let n = (&fifo.read).read(&mut buf).unwrap_or(0);
             for &byte in buf.iter().take(n) {
                 // Each byte sees the effects of the previous one, as when
                 // runit reads one byte per iteration and checks for exit
                 // and starts due processes in between.
                 if obey(sv, os, which, byte) == Next::Exit {
-                    return;
+                    return os.flush();
                 }
             }
         }
         if signal::contains(sigs, libc::SIGTERM) && obey(sv, os, Which::Main, b'x') == Next::Exit {
-            return;
+            return os.flush();
         }
         if sv.exit_check(os) == Next::Exit {
-            return;
+            return os.flush();
         }
     }
 }

@@ -242,7 +242,12 @@ fn replace(tmp: &str, path: &str, data: &[u8]) -> Result<(), Fatal> {
         .mode(0o644)
         .open(tmp)
         .map_err(|e| Fatal::sys(format!("unable to open {tmp}"), e))?;
-    match f.write(data) {
+    // An empty `pid` needs no write at all.
+    match if data.is_empty() {
+        Ok(0)
+    } else {
+        f.write(data)
+    } {
         Ok(n) if n == data.len() => {}
         Ok(_) => {
             let _ = fs::remove_file(tmp);

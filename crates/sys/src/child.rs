@@ -207,10 +207,13 @@ unsafe fn reset_signals() {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = libc::SIG_DFL;
         libc::sigemptyset(&mut sa.sa_mask);
+        let known = crate::signal::not_default();
         for sig in 1..NSIG {
             // SIGKILL, SIGSTOP and libc's reserved real-time signals refuse;
             // that is harmless.
-            libc::sigaction(sig, &sa, std::ptr::null_mut());
+            if known == 0 || known & crate::signal::bit(sig) != 0 {
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
         }
     }
 }

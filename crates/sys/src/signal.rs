@@ -9,6 +9,40 @@ use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
 static PENDING: AtomicU64 = AtomicU64::new(0);
+/// Signals whose disposition in this process is not the default (bit
+/// `1 << signo`), so that children reset just those before exec. Zero means
+/// "not known": children then reset every signal.
+static NOT_DEFAULT: AtomicU64 = AtomicU64::new(0);
+
+/// Bit of signal `sig` (1..=64) in [`NOT_DEFAULT`].
+pub(crate) fn bit(sig: libc::c_int) -> u64 {
+    if (1..=64).contains(&sig) {
+        1 << (sig - 1)
+    } else {
+        0
+    }
+}
+
+/// The signals a child must reset to default (see [`NOT_DEFAULT`]).
+pub(crate) fn not_default() -> u64 {
+    NOT_DEFAULT.load(Ordering::SeqCst)
+}
+
+/// Records every signal that is not at its default disposition now
+/// (inherited ignores included). Each query is a syscall, so this runs once,
+/// at install time, instead of in every child.
+fn scan_dispositions() {
+    for sig in 1..=64 {
+        // SAFETY: a zeroed sigaction is a valid out-value; a null new action
+        // only queries.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let r = unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) };
+        if r == 0 && old.sa_sigaction != libc::SIG_DFL {
+            NOT_DEFAULT.fetch_or(bit(sig), Ordering::SeqCst);
+        }
+    }
+}
 
 extern "C" fn on_signal(sig: libc::c_int) {
     if (0..64).contains(&sig) {
@@ -52,6 +86,7 @@ impl SelfPipe {
         for &sig in signals {
             set_handler(sig, on_signal as extern "C" fn(libc::c_int) as usize)?;
         }
+        scan_dispositions();
         Ok(SelfPipe {
             read,
             _write: write,
@@ -101,6 +136,9 @@ fn set_handler(sig: libc::c_int, handler: libc::sighandler_t) -> io::Result<()> 
     unsafe { libc::sigemptyset(&mut sa.sa_mask) };
     // SAFETY: sa is fully initialised; the old action is not wanted.
     crate::cvt(unsafe { libc::sigaction(sig, &sa, std::ptr::null_mut()) })?;
+    if NOT_DEFAULT.load(Ordering::SeqCst) != 0 {
+        NOT_DEFAULT.fetch_or(bit(sig), Ordering::SeqCst);
+    }
     Ok(())
 }
 
