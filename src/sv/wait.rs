@@ -55,6 +55,18 @@ struct Watch {
     due: Instant,
 }
 
+/// How long until a not-yet-done service is checked again without an
+/// event: runit's 420 ms when a check script has to be re-run (running it
+/// more often would only load the machine) or as the safety net under
+/// inotify; 25 ms when nothing would tell us about a change.
+fn recheck_interval(watched: bool, ran_script: bool) -> Duration {
+    if watched || ran_script {
+        RECHECK
+    } else {
+        RECHECK_UNWATCHED
+    }
+}
+
 /// Whether an inotify event on `supervise/` may mean a state change.
 fn relevant(mask: u32, name: &[u8]) -> bool {
     (mask & inotify::MOVED_TO != 0 && name == b"status")
@@ -160,14 +172,7 @@ fn visit(
             give_up(svc, cmd, now, out);
             svc.pending = false;
         }
-        Verdict::NotYet => {
-            let every = if w.wd.is_some() || ran_script {
-                RECHECK
-            } else {
-                RECHECK_UNWATCHED
-            };
-            w.due = Instant::now() + every;
-        }
+        Verdict::NotYet => w.due = Instant::now() + recheck_interval(w.wd.is_some(), ran_script),
     }
     home.back()
 }
@@ -260,6 +265,22 @@ mod tests {
         assert!(
             !relevant(inotify::CLOSE_WRITE, b"control"),
             "our own command"
+        );
+    }
+
+    #[test]
+    fn recheck_intervals() {
+        assert_eq!(recheck_interval(true, false), Duration::from_millis(420));
+        assert_eq!(recheck_interval(true, true), Duration::from_millis(420));
+        assert_eq!(
+            recheck_interval(false, true),
+            Duration::from_millis(420),
+            "check scripts: runit's pace"
+        );
+        assert_eq!(
+            recheck_interval(false, false),
+            Duration::from_millis(25),
+            "no inotify: poll fast"
         );
     }
 
