@@ -138,6 +138,9 @@ pub fn run_script(name: &[u8]) -> Script {
 
 /// std reports fork and exec failures alike through `spawn()`; fork fails
 /// only for lack of processes or memory.
+// compat(runit): runit knows which one failed; we guess from the errno, so
+// an exec failing with EAGAIN/ENOMEM would count as a failed check rather
+// than a passing one (COMPAT-sv.md).
 fn is_fork_error(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM))
 }

@@ -47,6 +47,8 @@ pub const DEFAULT_SVDIR: &str = match option_env!("RUNIT_RS_SVDIR") {
 const DEFAULT_WAIT: u64 = 7;
 
 /// Printed by `-V`, in the shape of runit's RCS id.
+// compat(runit): runit prints its own `$Id: <hash> $`; ours names runit-rs
+// and its version (COMPAT-sv.md; test usage_and_argument_errors).
 const VERSION: &str = concat!("$Id: runit-rs ", env!("CARGO_PKG_VERSION"), " $");
 
 /// Exit codes for usage and fatal errors, by mode.
@@ -176,8 +178,8 @@ fn parse(args: &[OsString], prog: &[u8], mode: Mode) -> Result<Invocation, Exit>
                 verbose = true;
             }
             Ok((b'v', _)) => verbose = true,
+            // Only -V is left: the version, then the usage error.
             Ok(_) => {
-                // -V: the version, then the usage error.
                 msg::line(&[VERSION.as_bytes()]);
                 return Err(Exit::Usage);
             }

@@ -47,6 +47,8 @@ impl Out {
     /// Writes what has been built so far in one write. Write errors are
     /// ignored: a closed stdout must not stop sv from controlling the
     /// remaining services.
+    // compat(runit): runit's sv dies of SIGPIPE there (Rust ignores
+    // SIGPIPE); test closed_stdout_does_not_stop_our_sv.
     pub fn flush(&mut self) {
         if !self.buf.is_empty() {
             self.emit();

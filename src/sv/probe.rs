@@ -58,6 +58,8 @@ pub fn get(out: &mut Out, who: Who<'_>, first_act: u8) -> Got {
         Ok(st) => return Got::Status(st),
         Err(ReadError::Open(e)) => ("unable to open supervise/status", Some(e)),
         Err(ReadError::Read(e)) => ("unable to read supervise/status", Some(e)),
+        // compat(runit): runit reads 20 bytes and accepts a longer file; like
+        // the spec we require exactly 20 (test status_file_longer_than_20_bytes).
         Err(ReadError::BadFormat) => ("unable to read supervise/status: bad format", None),
     };
     out.warn(who, text, err.as_ref());

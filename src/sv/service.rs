@@ -24,9 +24,9 @@ pub struct Service {
     /// The argument exactly as typed; it is also the name in every message.
     pub name: OsString,
     /// Looked up under the services directory rather than the current one.
-    /// Decided once: runit re-applies the rule in its waiting phase without
-    /// the trailing-slash case, so `sv -v up foo/` sent to `./foo/` but then
-    /// polled `SVDIR/foo/`.
+    // compat(runit): decided once; runit re-applies the rule in its waiting
+    // phase without the trailing-slash case, so `sv -v up foo/` sent to
+    // `./foo/` but then polled `SVDIR/foo/` (test trailing_slash_resolved_once).
     pub in_svdir: bool,
     /// Still to be handled by the next phase (runit clears `*service`).
     pub pending: bool,

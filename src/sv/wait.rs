@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::check::{check, Verdict};
 use super::command::Command;
-use super::out::Out;
+use super::out::{Out, Who};
 use super::probe::{control, get, Got};
 use super::service::{Home, Service};
 use super::status_line;
@@ -74,6 +74,19 @@ fn relevant(mask: u32, name: &[u8]) -> bool {
         || (mask & inotify::CLOSE_NOWRITE != 0 && name == b"ok")
 }
 
+/// What one pass over the pending services shares.
+struct Pass<'a> {
+    home: &'a Home,
+    notify: Option<&'a Inotify>,
+    cmd: &'a Command,
+    /// sv's start, TAI64 seconds.
+    start: u64,
+    /// The time shown in status lines, TAI64 seconds.
+    now: u64,
+    /// The deadline has passed: what is not done now times out.
+    expired: bool,
+}
+
 /// Waits for every pending service; `timeout` is in seconds.
 pub fn wait(
     home: &Home,
@@ -85,47 +98,44 @@ pub fn wait(
 ) -> Result<(), Fatal> {
     // Without inotify every service simply falls back to short polling.
     let notify = Inotify::new().ok();
-    let mut watches = vec![
-        Watch {
-            wd: None,
-            dirty: true,
-            due: start.at
-        };
-        services.len()
-    ];
+    let unwatched = Watch {
+        wd: None,
+        dirty: true,
+        due: start.at,
+    };
+    let mut watches = vec![unwatched; services.len()];
     let deadline = start.at.checked_add(Duration::from_secs(timeout));
     let mut first = true;
+    // compat(runit): runit sleeps 420 ms between passes; we sleep until an
+    // event, a re-check or the deadline (test waiting_reports_state_changes_of_our_sv).
     loop {
         let now = Instant::now();
-        // compat(runit): the first pass never times out (runit measures
-        // the elapsed time from the same clock reading it started with), so
-        // `-w 0` still gets one check before and one after "the deadline".
-        let expired = !first && deadline.is_some_and(|d| now >= d);
+        let pass = Pass {
+            home,
+            notify: notify.as_ref(),
+            cmd,
+            start: start.tai,
+            now: Tai64n::now().secs,
+            // compat(runit): the first pass never times out (runit measures
+            // the elapsed time from the clock reading it started with), so
+            // `-w 0` still gets one check before and one after the deadline.
+            expired: !first && deadline.is_some_and(|d| now >= d),
+        };
         first = false;
-        let now_tai = Tai64n::now().secs;
         for (svc, w) in services.iter_mut().zip(watches.iter_mut()) {
-            if svc.pending && (w.dirty || now >= w.due || expired) {
-                visit(
-                    home,
-                    svc,
-                    w,
-                    notify.as_ref(),
-                    cmd,
-                    (start.tai, now_tai),
-                    expired,
-                    out,
-                )?;
+            if svc.pending && (w.dirty || now >= w.due || pass.expired) {
+                visit(&pass, svc, w, out)?;
             }
         }
-        let pending = || {
-            services
-                .iter()
-                .zip(watches.iter())
-                .filter(|(s, _)| s.pending)
-                .map(|(_, w)| w)
-        };
         // Wake for the earliest periodic re-check or the deadline.
-        let Some(mut wake) = pending().map(|w| w.due).min() else {
+        // compat(runit): done as soon as nothing is pending; runit sleeps
+        // another 420 ms after reporting a timeout.
+        let due = services
+            .iter()
+            .zip(watches.iter())
+            .filter(|(s, _)| s.pending)
+            .map(|(_, w)| w.due);
+        let Some(mut wake) = due.min() else {
             return Ok(());
         };
         if let Some(d) = deadline {
@@ -136,51 +146,48 @@ pub fn wait(
 }
 
 /// Checks one service from inside its directory; handles the timeout.
-#[allow(clippy::too_many_arguments)]
-fn visit(
-    home: &Home,
-    svc: &mut Service,
-    w: &mut Watch,
-    notify: Option<&Inotify>,
-    cmd: &Command,
-    (start, now): (u64, u64),
-    expired: bool,
-    out: &mut Out,
-) -> Result<(), Fatal> {
+fn visit(pass: &Pass<'_>, svc: &mut Service, w: &mut Watch, out: &mut Out) -> Result<(), Fatal> {
     w.dirty = false;
-    if let Err(e) = home.enter(svc) {
-        out.fail(
-            super::out::Who {
-                name: svc.bytes(),
-                log: false,
-            },
-            "unable to change to service directory",
-            Some(&e),
-        );
+    if let Err(e) = pass.home.enter(svc) {
+        let who = Who {
+            name: svc.bytes(),
+            log: false,
+        };
+        out.fail(who, "unable to change to service directory", Some(&e));
         svc.pending = false;
-        return home.back();
+        return pass.home.back();
     }
     // Watch before reading the status, so no change can slip between the
     // read and the watch.
     if w.wd.is_none() {
-        w.wd = notify.and_then(|n| n.watch("supervise".as_ref(), MASK).ok());
+        w.wd = pass
+            .notify
+            .and_then(|n| n.watch("supervise".as_ref(), MASK).ok());
     }
-    let (verdict, ran_script) = check(out, svc.bytes(), cmd.acts, cmd.first_act(), start, now);
+    let cmd = pass.cmd;
+    let (verdict, ran_script) = check(
+        out,
+        svc.bytes(),
+        cmd.acts,
+        cmd.first_act(),
+        pass.start,
+        pass.now,
+    );
     match verdict {
         Verdict::Done | Verdict::Failed => svc.pending = false,
-        Verdict::NotYet if expired => {
-            give_up(svc, cmd, now, out);
+        Verdict::NotYet if pass.expired => {
+            give_up(svc, cmd, pass.now, out);
             svc.pending = false;
         }
         Verdict::NotYet => w.due = Instant::now() + recheck_interval(w.wd.is_some(), ran_script),
     }
-    home.back()
+    pass.home.back()
 }
 
 /// The timeout: `timeout: ` or `kill: ` plus a fresh status line (one
 /// error), then, for the kill commands, send `k`.
 fn give_up(svc: &Service, cmd: &Command, now: u64, out: &mut Out) {
-    let who = super::out::Who {
+    let who = Who {
         name: svc.bytes(),
         log: false,
     };
