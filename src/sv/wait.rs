@@ -179,7 +179,13 @@ fn visit(pass: &Pass<'_>, svc: &mut Service, w: &mut Watch, out: &mut Out) -> Re
             give_up(svc, cmd, pass.now, out);
             svc.pending = false;
         }
-        Verdict::NotYet => w.due = Instant::now() + recheck_interval(w.wd.is_some(), ran_script),
+        Verdict::NotYet => {
+            let now = Instant::now();
+            // checked_add cannot fail for 420 ms; never panic regardless.
+            w.due = now
+                .checked_add(recheck_interval(w.wd.is_some(), ran_script))
+                .unwrap_or(now);
+        }
     }
     pass.home.back()
 }
