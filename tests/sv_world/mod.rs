@@ -27,9 +27,11 @@ pub const HUP_PROOF: &str = "trap '' HUP\nexec sleep 1000";
 
 /// One scratch tree and the runsv processes supervising it.
 pub struct World {
+    // Fields drop in order: the runsv processes must be gone before the
+    // scratch tree is removed, or they recreate files in it.
+    guards: Vec<(String, Guard)>,
     pub scratch: Scratch,
     runsv: PathBuf,
-    guards: Vec<(String, Guard)>,
 }
 
 impl World {
