@@ -1,2 +1,4 @@
 //! sv: control services (see `runit::sv`).
-fn main() {}
+fn main() -> std::process::ExitCode {
+    runit::sv::main(std::env::args_os())
+}

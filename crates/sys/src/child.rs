@@ -242,3 +242,30 @@ unsafe fn die(prefix: &[u8], errtext: fn(i32) -> &'static str) -> ! {
         libc::_exit(111)
     }
 }
+
+/// Makes `cmd`'s child exec `path` with argv `{argv0}` itself, through
+/// `execv`: no `$PATH` search and, unlike std's `execvp`, no retry through
+/// `/bin/sh` when the file has no `#!` line (ENOEXEC). runit's sv runs
+/// `./check` this way. Register it after every other pre-exec hook; an exec
+/// failure comes back as the `Err` of `spawn()`.
+pub fn exec_in_child<'a>(
+    cmd: &'a mut Command,
+    path: &std::path::Path,
+    argv0: &str,
+) -> io::Result<&'a mut Command> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let invalid = |_| io::Error::from_raw_os_error(libc::EINVAL);
+    let path = CString::new(path.as_os_str().as_bytes()).map_err(invalid)?;
+    let argv0 = CString::new(argv0).map_err(invalid)?;
+    // SAFETY: the closure runs between fork and exec; it builds a two-entry
+    // array on the stack (no allocation) and calls execv, which is
+    // async-signal-safe. io::Error::last_os_error does not allocate.
+    Ok(unsafe {
+        cmd.pre_exec(move || {
+            let argv = [argv0.as_ptr(), std::ptr::null()];
+            libc::execv(path.as_ptr(), argv.as_ptr());
+            Err(io::Error::last_os_error())
+        })
+    })
+}

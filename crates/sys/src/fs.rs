@@ -13,3 +13,12 @@ pub fn mkfifo(path: &Path, mode: u32) -> io::Result<()> {
     // SAFETY: c is a valid NUL-terminated string for the duration of the call.
     crate::cvt(unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) }).map(drop)
 }
+
+/// Changes the working directory to the directory open as `dir` (runit's
+/// clients return to their starting directory this way, which works even
+/// when that directory has no usable path any more).
+pub fn fchdir(dir: std::os::fd::BorrowedFd<'_>) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fchdir takes a plain descriptor; `dir` keeps it open for the call.
+    crate::cvt(unsafe { libc::fchdir(dir.as_raw_fd()) }).map(drop)
+}
