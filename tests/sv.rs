@@ -21,10 +21,11 @@ use std::process::{Command, Stdio};
 use common::{debian, ours};
 use sv_world::{World, HUP_PROOF, SLEEPER, STUBBORN};
 
-/// The runsv binaries every scenario runs against. This is the one place
-/// to add ours: `common::ours("runsv")`.
+/// The runsv binaries every scenario runs against: Debian's and ours, so
+/// each scenario is also a cross-client test (Debian's sv on our runsv,
+/// ours on Debian's).
 fn runsvs() -> Vec<PathBuf> {
-    debian("runsv").into_iter().collect()
+    debian("runsv").into_iter().chain([ours("runsv")]).collect()
 }
 
 /// Scenarios where Debian's sv 2.1.2 and ours differ on purpose, with the

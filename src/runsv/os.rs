@@ -12,7 +12,7 @@ use super::machine::{ForkFailed, Os, Pid, Prog, Which};
 use crate::common::errstr;
 use crate::common::msg::Fatal;
 use crate::supervise::dir::{Publisher, Report, LOG, MAIN};
-use sys::child::{self, Exit, Spawn};
+use sys::child::{self, ChildFd, Exit, Spawn};
 use sys::libc;
 
 /// runsv's window on the world for one service directory.
@@ -77,9 +77,9 @@ impl RealOs {
         exec_error: &str,
     ) -> Result<Pid, ForkFailed> {
         let (stdin, stdout) = match (&self.log_pipe, which) {
-            (Some((r, _)), Which::Log) => (Some(r.as_fd()), None),
-            (Some((_, w)), Which::Main) => (None, Some(w.as_fd())),
-            (None, _) => (None, None),
+            (Some((r, _)), Which::Log) => (ChildFd::Use(r.as_fd()), ChildFd::Inherit),
+            (Some((_, w)), Which::Main) => (ChildFd::Inherit, ChildFd::Use(w.as_fd())),
+            (None, _) => (ChildFd::Inherit, ChildFd::Inherit),
         };
         let (fd_error, dir) = match which {
             Which::Log => (
@@ -99,6 +99,7 @@ impl RealOs {
             dir_error: &cat("unable to change directory to ./log: "),
             exec_error: &cat(exec_error),
             errtext: errstr::errno_text,
+            fail_exit: 111,
         };
         child::spawn(&spec).map_err(|e| {
             // Deviation from runit: the retry is a deadline, not sleep(5).
@@ -129,18 +130,22 @@ impl Os for RealOs {
         let Ok(prog) = CString::new(path) else {
             return false;
         };
-        let stdout = self.log_pipe.as_ref().map(|(_, w)| w.as_fd());
+        let stdout = self
+            .log_pipe
+            .as_ref()
+            .map_or(ChildFd::Inherit, |(_, w)| ChildFd::Use(w.as_fd()));
         let exec_error = [self.fatal.as_bytes(), b"unable to run control/?: "].concat();
         let spec = Spawn {
             prog: &prog,
             argv: &[&prog],
-            stdin: None,
+            stdin: ChildFd::Inherit,
             stdout,
             dir: None,
             fd_error: &exec_error,
             dir_error: &exec_error,
             exec_error: &exec_error,
             errtext: errstr::errno_text,
+            fail_exit: 111,
         };
         let pid = match child::spawn(&spec) {
             Ok(pid) => pid,

@@ -7,14 +7,13 @@
 //! tell a process started after the command from the one that was there.
 
 use std::fs;
-use std::io;
-use std::path::Path;
-use std::process;
 
 use super::out::{warn_stderr, Out, Who};
 use super::probe::{get, Got};
 use super::status_line;
+use crate::common::errstr;
 use crate::supervise::status::Status;
+use sys::child::{decode_wait, ChildFd, Exit, Spawn};
 use sys::libc;
 
 /// What one check of a pending service found.
@@ -96,37 +95,36 @@ pub fn run_script(name: &[u8]) -> Script {
             };
         }
     }
-    let mut cmd = process::Command::new("./check");
     // runit's child closes stdout so that the script cannot mix its output
     // into sv's; stdin, stderr, cwd and environment are sv's.
-    sys::child::close_in_child(&mut cmd, 1);
-    if let Err(e) = sys::child::exec_in_child(&mut cmd, Path::new("check"), "./check") {
-        warn_stderr("run", name, "check", &e);
-        return Script {
-            pass: true,
-            ran: true,
-        };
-    }
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(e) if is_fork_error(&e) => {
+    // compat(runit): a check that cannot be executed makes the child print
+    // the warning and exit 0, so it counts as passing.
+    let exec_error = [b"warning: unable to run ", name, b"/check: "].concat();
+    let spec = Spawn {
+        // compat(runit): the path is `check`, argv[0] `./check`; a shell
+        // script names itself after the path in its messages.
+        prog: c"check",
+        argv: &[c"./check"],
+        stdin: ChildFd::Inherit,
+        stdout: ChildFd::Close,
+        dir: None,
+        fd_error: &exec_error,
+        dir_error: &exec_error,
+        exec_error: &exec_error,
+        errtext: errstr::errno_text,
+        fail_exit: 0,
+    };
+    let pid = match sys::child::spawn(&spec) {
+        Ok(pid) => pid,
+        Err(e) => {
             warn_stderr("fork for", name, "check", &e);
             return fail;
         }
-        Err(e) => {
-            // compat(runit): the forked child reports the failed exec and
-            // exits 0, so a check that cannot be executed counts as passing.
-            warn_stderr("run", name, "check", &e);
-            return Script {
-                pass: true,
-                ran: true,
-            };
-        }
     };
-    match child.wait() {
+    match sys::child::wait_pid(pid) {
         // A death by signal has no exit code; runit reads it as 0 (pass).
         Ok(status) => Script {
-            pass: status.code().unwrap_or(0) == 0,
+            pass: matches!(decode_wait(status), Exit::Code(0) | Exit::Signal { .. }),
             ran: true,
         },
         Err(e) => {
@@ -134,15 +132,6 @@ pub fn run_script(name: &[u8]) -> Script {
             fail
         }
     }
-}
-
-/// std reports fork and exec failures alike through `spawn()`; fork fails
-/// only for lack of processes or memory.
-// compat(runit): runit knows which one failed; we guess from the errno, so
-// an exec failing with EAGAIN/ENOMEM would count as a failed check rather
-// than a passing one (COMPAT-sv.md).
-fn is_fork_error(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM))
 }
 
 /// One check of the service in the current directory against the command's

@@ -50,7 +50,9 @@ pub struct Scratch {
 impl Scratch {
     pub fn new(tag: &str) -> Scratch {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let base = std::env::var_os("TMPDIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+        let base = std::env::var_os("TMPDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/tmp"));
         let path = base.join(format!(
             "runit-rs-{tag}-{}-{}",
             std::process::id(),
@@ -180,7 +182,12 @@ pub fn pid_of(svc: &Path) -> Option<i32> {
 /// True if process `pid` exists (and is not a zombie).
 pub fn alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(s) => !s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
         Err(_) => false,
     }
 }

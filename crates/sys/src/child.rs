@@ -8,37 +8,9 @@
 use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::os::unix::process::CommandExt;
-use std::process::Command;
 
 /// Highest signal number reset before exec (Linux has 64, numbered 1..=64).
 const NSIG: libc::c_int = 65;
-
-/// Makes `cmd`'s child start with an empty signal mask and every signal at
-/// its default disposition, whatever the parent handles or ignores.
-pub fn clean_signals(cmd: &mut Command) -> &mut Command {
-    // SAFETY: the closure runs between fork and exec and only calls
-    // reset_signals, which is async-signal-safe and does not allocate.
-    unsafe {
-        cmd.pre_exec(|| {
-            reset_signals();
-            Ok(())
-        })
-    }
-}
-
-/// Closes file descriptor `fd` in `cmd`'s child just before exec (sv closes
-/// stdout of `./check` this way, as runit does).
-pub fn close_in_child(cmd: &mut Command, fd: libc::c_int) -> &mut Command {
-    // SAFETY: close(2) is async-signal-safe; closing a descriptor number in
-    // the child cannot affect the parent.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::close(fd);
-            Ok(())
-        })
-    }
-}
 
 /// Reaps one exited child, if any: `Ok(Some((pid, wait status)))`,
 /// `Ok(None)` when no child has exited (or there are no children).
@@ -111,20 +83,33 @@ pub fn decode_wait(status: libc::c_int) -> Exit {
     }
 }
 
+/// What a child's standard descriptor becomes.
+#[derive(Clone, Copy, Debug)]
+pub enum ChildFd<'a> {
+    /// The parent's.
+    Inherit,
+    /// This descriptor (dup'ed into place).
+    Use(BorrowedFd<'a>),
+    /// Closed (sv closes the stdout of `./check`).
+    Close,
+}
+
 /// What a child started by [`spawn`] gets, and the messages it prints when
 /// setting up or exec'ing fails (each a complete prefix such as
 /// `runsv svc: fatal: unable to start ./run: `; the child appends the
-/// error text from `errtext`, a newline, and exits 111).
+/// error text from `errtext`, a newline, and exits with `fail_exit`).
 #[derive(Debug)]
 pub struct Spawn<'a> {
-    /// Program path, executed without a PATH search (relative to `dir`).
+    /// Program path, executed without a PATH search (relative to `dir`)
+    /// and, unlike `execvp`, without a `/bin/sh` retry for a file with no
+    /// `#!` line.
     pub prog: &'a CStr,
     /// Full argv, argv[0] included.
     pub argv: &'a [&'a CStr],
-    /// Descriptor to install as fd 0, if any.
-    pub stdin: Option<BorrowedFd<'a>>,
-    /// Descriptor to install as fd 1, if any.
-    pub stdout: Option<BorrowedFd<'a>>,
+    /// What fd 0 becomes.
+    pub stdin: ChildFd<'a>,
+    /// What fd 1 becomes.
+    pub stdout: ChildFd<'a>,
     /// Directory to change into before exec.
     pub dir: Option<&'a CStr>,
     /// Message prefix when installing a descriptor fails.
@@ -135,6 +120,9 @@ pub struct Spawn<'a> {
     pub exec_error: &'a [u8],
     /// Maps errno to the error text (runit's wording).
     pub errtext: fn(i32) -> &'static str,
+    /// Exit code of a child that could not be set up or exec'ed (runsv:
+    /// 111; sv's `./check`: 0, which counts as passing).
+    pub fail_exit: i32,
 }
 
 /// Forks and execs `s` with the parent's environment, an empty signal mask
@@ -146,23 +134,36 @@ pub fn spawn(s: &Spawn<'_>) -> io::Result<libc::pid_t> {
     // allocate.
     let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
-    let stdin = s.stdin.map(|f| f.as_raw_fd());
-    let stdout = s.stdout.map(|f| f.as_raw_fd());
+    let raw = |f: ChildFd<'_>| match f {
+        ChildFd::Inherit => None,
+        ChildFd::Use(fd) => Some(fd.as_raw_fd()),
+        ChildFd::Close => Some(-1),
+    };
+    let (stdin, stdout) = (raw(s.stdin), raw(s.stdout));
+    // All signals stay blocked from before fork until the child has reset
+    // its dispositions: a signal sent to the new pid before exec (say the
+    // SIGTERM of an immediate `sv down`) must not run the parent's handler
+    // in the child, where it would be lost, but wait and then act by its
+    // default action.
+    let old = block_all();
     // SAFETY: the process is single-threaded (runit-rs daemons never start
     // threads), so the child may run any async-signal-safe code; `child`
     // only calls such functions and never returns.
     let pid = unsafe { libc::fork() };
-    if pid == -1 {
-        return Err(io::Error::last_os_error());
-    }
     if pid == 0 {
         // SAFETY: we are the freshly forked child; see `child`.
         unsafe { child(s, &argv, stdin, stdout) }
     }
+    let err = io::Error::last_os_error();
+    set_mask(&old);
+    if pid == -1 {
+        return Err(err);
+    }
     Ok(pid)
 }
 
-/// The child's side of [`spawn`]: install fds, chdir, reset signals, exec.
+/// The child's side of [`spawn`]: install fds (-1: close), chdir, reset
+/// signals, exec.
 ///
 /// # Safety
 /// Must only be called in a child right after fork, with `argv`
@@ -177,33 +178,33 @@ unsafe fn child(
     // write and _exit are async-signal-safe; all pointers are valid.
     unsafe {
         for (from, to) in [(stdin, 0), (stdout, 1)] {
-            if let Some(fd) = from {
-                if libc::dup2(fd, to) == -1 {
-                    die(s.fd_error, s.errtext);
+            match from {
+                Some(-1) => {
+                    libc::close(to);
                 }
+                Some(fd) if libc::dup2(fd, to) == -1 => die(s),
+                _ => {}
             }
         }
         if let Some(dir) = s.dir {
             if libc::chdir(dir.as_ptr()) == -1 {
-                die(s.dir_error, s.errtext);
+                die_with(s, s.dir_error);
             }
         }
         reset_signals();
         libc::execv(s.prog.as_ptr(), argv.as_ptr());
-        die(s.exec_error, s.errtext)
+        die_with(s, s.exec_error)
     }
 }
 
-/// Empty mask, every signal at its default disposition.
+/// Every signal at its default disposition, then an empty mask (in this
+/// order, so that a signal that arrived since fork acts by its default).
 ///
 /// # Safety
 /// Async-signal-safe; meant for a child between fork and exec.
 unsafe fn reset_signals() {
-    // SAFETY: zeroed sigset_t/sigaction are valid values to initialise.
+    // SAFETY: zeroed sigaction is a valid value to initialise.
     unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = libc::SIG_DFL;
         libc::sigemptyset(&mut sa.sa_mask);
@@ -216,15 +217,51 @@ unsafe fn reset_signals() {
             }
         }
     }
+    set_mask(&empty_set());
 }
 
-/// Writes `prefix` + error text + newline in one write, then `_exit(111)`.
+fn empty_set() -> libc::sigset_t {
+    // SAFETY: a zeroed sigset_t is valid storage for sigemptyset to fill.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: set is valid for writes.
+    unsafe { libc::sigemptyset(&mut set) };
+    set
+}
+
+/// Blocks every signal; returns the previous mask.
+fn block_all() -> libc::sigset_t {
+    let mut all = empty_set();
+    // SAFETY: all is a valid, initialised set.
+    unsafe { libc::sigfillset(&mut all) };
+    let mut old = empty_set();
+    // SAFETY: both sets are valid; sigprocmask is async-signal-safe.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &all, &mut old) };
+    old
+}
+
+/// Installs `mask` as the signal mask (async-signal-safe).
+fn set_mask(mask: &libc::sigset_t) {
+    // SAFETY: mask is a valid set; the old mask is not wanted.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, mask, std::ptr::null_mut()) };
+}
+
+/// [`die_with`] the message for a failed descriptor setup.
+///
+/// # Safety
+/// As [`die_with`].
+unsafe fn die(s: &Spawn<'_>) -> ! {
+    // SAFETY: forwarded.
+    unsafe { die_with(s, s.fd_error) }
+}
+
+/// Writes `prefix` + error text + newline in one write, then exits with
+/// `s.fail_exit`.
 ///
 /// # Safety
 /// Async-signal-safe; meant for a child between fork and exec.
-unsafe fn die(prefix: &[u8], errtext: fn(i32) -> &'static str) -> ! {
+unsafe fn die_with(s: &Spawn<'_>, prefix: &[u8]) -> ! {
     // SAFETY: __errno_location is async-signal-safe and thread-local.
-    let text = errtext(unsafe { *libc::__errno_location() }).as_bytes();
+    let text = (s.errtext)(unsafe { *libc::__errno_location() }).as_bytes();
     let mut buf = [0u8; 1024];
     let mut n = 0;
     for part in [prefix, text, b"\n"] {
@@ -239,33 +276,6 @@ unsafe fn die(prefix: &[u8], errtext: fn(i32) -> &'static str) -> ! {
     // async-signal-safe.
     unsafe {
         libc::write(2, buf.as_ptr().cast(), n);
-        libc::_exit(111)
+        libc::_exit(s.fail_exit)
     }
-}
-
-/// Makes `cmd`'s child exec `path` with argv `{argv0}` itself, through
-/// `execv`: no `$PATH` search and, unlike std's `execvp`, no retry through
-/// `/bin/sh` when the file has no `#!` line (ENOEXEC). runit's sv runs
-/// `./check` this way. Register it after every other pre-exec hook; an exec
-/// failure comes back as the `Err` of `spawn()`.
-pub fn exec_in_child<'a>(
-    cmd: &'a mut Command,
-    path: &std::path::Path,
-    argv0: &str,
-) -> io::Result<&'a mut Command> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let invalid = |_| io::Error::from_raw_os_error(libc::EINVAL);
-    let path = CString::new(path.as_os_str().as_bytes()).map_err(invalid)?;
-    let argv0 = CString::new(argv0).map_err(invalid)?;
-    // SAFETY: the closure runs between fork and exec; it builds a two-entry
-    // array on the stack (no allocation) and calls execv, which is
-    // async-signal-safe. io::Error::last_os_error does not allocate.
-    Ok(unsafe {
-        cmd.pre_exec(move || {
-            let argv = [argv0.as_ptr(), std::ptr::null()];
-            libc::execv(path.as_ptr(), argv.as_ptr());
-            Err(io::Error::last_os_error())
-        })
-    })
 }
