@@ -337,3 +337,11 @@ pub fn settled(svc: &Path) -> (String, Option<[u8; 4]>) {
     }
     last
 }
+
+/// True once process `pid` runs a program of its own, i.e. it is no longer
+/// a freshly forked supervisor child that has not exec'd yet (whose
+/// `/proc/PID/comm` is still `runsv`).
+pub fn exec_done(pid: i32) -> bool {
+    let comm = read(Path::new(&format!("/proc/{pid}/comm")));
+    !comm.is_empty() && comm.trim_end() != "runsv"
+}
