@@ -385,14 +385,14 @@ fn fresh_directory_gets_supervise_files_with_types_and_modes() {
         log_pid = pid_of(&log).unwrap_or(0);
         log_pid > 0 && alive(log_pid)
     }));
-    assert_supervise_dir(&fx.file("supervise"), "supervise");
-    assert_supervise_dir(&log.join("supervise"), "log/supervise");
-
-    assert_eq!(read(&fx.file("supervise/pid")), format!("{pid}\n"));
-    assert_eq!(read(&log.join("supervise/pid")), format!("{log_pid}\n"));
+    // Once both records say run, no update (and no `*.new` file) is due.
     let main_rec = fx.wait_state("run", [0, b'u', 0, 1]);
     let log_rec = wait_state(&log, "run", [0, b'u', 0, 1], &fx.err);
     let after = unix_now();
+    assert_supervise_dir(&fx.file("supervise"), "supervise");
+    assert_supervise_dir(&log.join("supervise"), "log/supervise");
+    assert_eq!(read(&fx.file("supervise/pid")), format!("{pid}\n"));
+    assert_eq!(read(&log.join("supervise/pid")), format!("{log_pid}\n"));
     assert_running_record(&main_rec, pid, before, after, "supervise/status");
     assert_running_record(&log_rec, log_pid, before, after, "log/supervise/status");
 }
@@ -438,12 +438,11 @@ fn dangling_supervise_symlinks_get_their_targets_created() {
     let pid = fx.wait_running();
     let main = fx.scratch.join("state/main");
     let log = fx.scratch.join("state/log");
-    assert_supervise_dir(&main, "state/main");
-    assert!(wait_until(SOON, || pid_of(&fx.file("log")).is_some()));
-    assert_supervise_dir(&log, "state/log");
-    assert_eq!(read(&main.join("pid")), format!("{pid}\n"));
     fx.wait_state("run", [0, b'u', 0, 1]);
     wait_state(&fx.file("log"), "run", [0, b'u', 0, 1], &fx.err);
+    assert_supervise_dir(&main, "state/main");
+    assert_supervise_dir(&log, "state/log");
+    assert_eq!(read(&main.join("pid")), format!("{pid}\n"));
     assert!(fs::symlink_metadata(fx.file("supervise"))
         .unwrap()
         .file_type()
