@@ -196,3 +196,152 @@ pub fn alive(pid: i32) -> bool {
 pub fn supervised(svc: &Path) -> bool {
     runit::supervise::client::is_running(svc).unwrap_or(false)
 }
+
+// ---------------------------------------------------------------------------
+// Helpers for the runsv end-to-end and interop suites.
+
+/// `2^62 + 10`: TAI64 seconds minus Unix seconds, as runit stores them.
+pub const TAI64_OFFSET: u64 = (1 << 62) + 10;
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Starts supervisor `bin` as `bin ARG` in `cwd` through `/bin/sh`, after
+/// the shell commands `prelude` and `umask 022`, stderr to `err`. The shell
+/// execs the supervisor, so the guard's pid is the supervisor's.
+pub fn start_supervisor(bin: &Path, cwd: &Path, arg: &str, err: &Path, prelude: &str) -> Guard {
+    let script = format!("{prelude}\numask 022\nexec \"$0\" \"$1\"");
+    let bin = bin.to_str().unwrap();
+    Guard::spawn(Path::new("/bin/sh"), &["-c", &script, bin, arg], cwd, err)
+}
+
+/// The 20 bytes of `supervise/status` of service dir `svc`, if readable
+/// and exactly 20 bytes long.
+pub fn status_bytes(svc: &Path) -> Option<[u8; 20]> {
+    fs::read(svc.join("supervise/status")).ok()?.try_into().ok()
+}
+
+/// The text of `supervise/stat` of `svc` (empty if missing).
+pub fn stat_of(svc: &Path) -> String {
+    read(&svc.join("supervise/stat"))
+}
+
+/// Writes `bytes` to `svc/supervise/control` (non-blocking open, one
+/// write); panics if runsv does not read the FIFO.
+pub fn control(svc: &Path, bytes: &[u8]) {
+    if let Err(e) = runit::supervise::client::send(svc, bytes) {
+        panic!(
+            "sending {:?} to {}: {e:?}",
+            String::from_utf8_lossy(bytes),
+            svc.display()
+        );
+    }
+}
+
+/// Writes all of `data` to the FIFO `path` opened non-blocking, in chunks,
+/// waiting briefly whenever the FIFO is full (EAGAIN).
+pub fn write_fifo_all(path: &Path, data: &[u8]) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut rest = data;
+    while !rest.is_empty() {
+        let chunk = &rest[..rest.len().min(4096)];
+        match f.write(chunk) {
+            Ok(n) => rest = &rest[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(
+                    Instant::now() < deadline,
+                    "{} stays full: its reader is stuck",
+                    path.display()
+                );
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("write {}: {e}", path.display()),
+        }
+    }
+}
+
+/// The value of `field` (e.g. `SigIgn`, `State`) in `/proc/PID/status`.
+pub fn proc_status(pid: i32, field: &str) -> Option<String> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .map(|v| v.trim().to_string())
+}
+
+/// The lines of a text file (empty if missing).
+pub fn lines(path: &Path) -> Vec<String> {
+    read(path).lines().map(str::to_string).collect()
+}
+
+/// What a client program printed and how it exited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ran {
+    pub stdout: String,
+    pub stderr: String,
+    /// Exit code, or 128 + signal number.
+    pub code: i32,
+}
+
+/// Runs `prog args...` in `cwd` with stdin closed and `PATH` pointing at
+/// the system directories only.
+pub fn run_client(prog: &Path, args: &[&str], cwd: &Path) -> Ran {
+    use std::os::unix::process::ExitStatusExt;
+    let out = run(
+        prog,
+        args,
+        cwd,
+        &[("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")],
+    );
+    Ran {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out
+            .status
+            .code()
+            .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0)),
+    }
+}
+
+/// Waits until `stat` and status bytes 16..20 of `svc` stay the same over
+/// 300 ms (at most `SOON`), and returns them.
+pub fn settled(svc: &Path) -> (String, Option<[u8; 4]>) {
+    let sample = || {
+        let tail = status_bytes(svc).map(|b| [b[16], b[17], b[18], b[19]]);
+        (stat_of(svc), tail)
+    };
+    let deadline = Instant::now() + SOON;
+    let mut last = sample();
+    let mut since = Instant::now();
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(25));
+        let now = sample();
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= Duration::from_millis(300) {
+            break;
+        }
+    }
+    last
+}
+
+/// True once process `pid` runs a program of its own, i.e. it is no longer
+/// a freshly forked supervisor child that has not exec'd yet (whose
+/// `/proc/PID/comm` is still `runsv`).
+pub fn exec_done(pid: i32) -> bool {
+    let comm = read(Path::new(&format!("/proc/{pid}/comm")));
+    !comm.is_empty() && comm.trim_end() != "runsv"
+}
