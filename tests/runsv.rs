@@ -765,7 +765,6 @@ fn down_letter_sends_term_then_cont_and_wants_down() {
 /// the default action. `ud` in one write makes runsv signal the child at
 /// once.
 #[test]
-#[ignore = "runsv bug: TERM sent to a child before it reset its signal handlers runs runsv's own handler in the child and is lost; after `ud` the service keeps running with stat `run, got TERM, want down` (Debian's runsv: down)"]
 fn down_right_after_up_stops_the_new_process() {
     let s = Scratch::new("ud");
     let svc = s.service("svc", "exec sleep 1000");
@@ -1078,7 +1077,6 @@ fn children_do_not_inherit_ignored_or_blocked_standard_signals() {
 /// to SIG_IGN in the child, and the reset before exec uses glibc's
 /// sigaction, which refuses them.
 #[test]
-#[ignore = "runsv bug: children inherit an ignored signal 32 (glibc-reserved SIGCANCEL) from runsv's parent; sys::child::reset_signals uses glibc sigaction, which rejects 32/33 with EINVAL, so e.g. ./run shows SigIgn 0000000080000000 under cargo test"]
 fn children_get_default_disposition_for_every_signal() {
     let (runsv_ign, masks) = child_signal_masks("sigs-all", "trap '' INT QUIT");
     eprintln!("runsv SigIgn {runsv_ign:016x}");

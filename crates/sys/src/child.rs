@@ -203,18 +203,11 @@ unsafe fn child(
 /// # Safety
 /// Async-signal-safe; meant for a child between fork and exec.
 unsafe fn reset_signals() {
-    // SAFETY: zeroed sigaction is a valid value to initialise.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = libc::SIG_DFL;
-        libc::sigemptyset(&mut sa.sa_mask);
-        let known = crate::signal::not_default();
-        for sig in 1..NSIG {
-            // SIGKILL, SIGSTOP and libc's reserved real-time signals refuse;
-            // that is harmless.
-            if known == 0 || known & crate::signal::bit(sig) != 0 {
-                libc::sigaction(sig, &sa, std::ptr::null_mut());
-            }
+    let known = crate::signal::not_default();
+    for sig in 1..NSIG {
+        // SIGKILL and SIGSTOP refuse; that is harmless.
+        if known == 0 || known & crate::signal::bit(sig) != 0 {
+            crate::signal::kernel::set_default(sig);
         }
     }
     set_mask(&empty_set());

@@ -33,13 +33,74 @@ pub(crate) fn not_default() -> u64 {
 /// at install time, instead of in every child.
 fn scan_dispositions() {
     for sig in 1..=64 {
-        // SAFETY: a zeroed sigaction is a valid out-value; a null new action
-        // only queries.
-        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        let r = unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) };
-        if r == 0 && old.sa_sigaction != libc::SIG_DFL {
+        if kernel::handler(sig).is_some_and(|h| h != libc::SIG_DFL) {
             NOT_DEFAULT.fetch_or(bit(sig), Ordering::SeqCst);
+        }
+    }
+}
+
+/// Signal dispositions straight from the kernel. glibc's `sigaction`
+/// refuses the two real-time signals it reserves for itself (32 and 33),
+/// yet a parent can leave them ignored (glibc's own `posix_spawn` does),
+/// and an ignored disposition survives exec: only the raw system call can
+/// see and reset them. The struct layout below is the kernel's on these
+/// architectures; elsewhere glibc's wrapper is used (see `kernel` below).
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
+pub(crate) mod kernel {
+    /// The kernel's `struct sigaction` on the architectures below (with
+    /// `sa_restorer`, which SIG_DFL does not need).
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: libc::sighandler_t,
+        flags: libc::c_ulong,
+        restorer: libc::sighandler_t,
+        mask: u64,
+    }
+
+    /// The handler of `sig` (`SIG_DFL`, `SIG_IGN` or a function), if the
+    /// kernel answers.
+    pub fn handler(sig: libc::c_int) -> Option<libc::sighandler_t> {
+        let mut old = KernelSigaction {
+            handler: 0,
+            flags: 0,
+            restorer: 0,
+            mask: 0,
+        };
+        // SAFETY: old is a valid out-value of the kernel's layout and size
+        // (8-byte mask); a null new action only queries.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                std::ptr::null::<KernelSigaction>(),
+                &mut old,
+                8usize,
+            )
+        };
+        (r == 0).then_some(old.handler)
+    }
+
+    /// Sets `sig` to its default action. Async-signal-safe.
+    pub fn set_default(sig: libc::c_int) {
+        let dfl = KernelSigaction {
+            handler: libc::SIG_DFL,
+            flags: 0,
+            restorer: 0,
+            mask: 0,
+        };
+        // SAFETY: dfl has the kernel's layout; the old action is not wanted.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                &dfl,
+                std::ptr::null_mut::<KernelSigaction>(),
+                8usize,
+            );
         }
     }
 }
@@ -146,4 +207,31 @@ fn set_handler(sig: libc::c_int, handler: libc::sighandler_t) -> io::Result<()> 
 /// EPIPE itself).
 pub fn ignore(sig: libc::c_int) -> io::Result<()> {
     set_handler(sig, libc::SIG_IGN)
+}
+
+/// Fallback through glibc's `sigaction` where the kernel's struct layout is
+/// not spelled out above (signals 32 and 33 then stay as inherited).
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+)))]
+pub(crate) mod kernel {
+    /// The handler of `sig`, if libc answers.
+    pub fn handler(sig: libc::c_int) -> Option<libc::sighandler_t> {
+        // SAFETY: a zeroed sigaction is a valid out-value; a null new action
+        // only queries.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let r = unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) };
+        (r == 0).then_some(old.sa_sigaction)
+    }
+
+    /// Sets `sig` to its default action. Async-signal-safe.
+    pub fn set_default(sig: libc::c_int) {
+        // SAFETY: a zeroed sigaction is SIG_DFL with an empty mask.
+        let dfl: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: dfl is valid; the old action is not wanted.
+        unsafe { libc::sigaction(sig, &dfl, std::ptr::null_mut()) };
+    }
 }
