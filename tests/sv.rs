@@ -228,7 +228,7 @@ fn control_commands_with_v_report_ok() {
         t += &w.sv(sv, &["-v", "once", "./s"], &[]);
         w.settle("nd");
         t += &w.sv(sv, &["-v", "once", "./nd"], &[]);
-        // The same directory twice (one inotify watch for both).
+        // The same directory twice.
         t += &w.sv(sv, &["-v", "down", "./nd", "./nd"], &[]);
         t += &w.sv(sv, &["-v", "up", "./nd", "./nd"], &[]);
         t += &w.sv(sv, &["-v", "exit", "./s"], &[]);

@@ -1,17 +1,16 @@
 //! Phase 2: waiting until each command took effect, or the timeout passed
 //! (spec: sv.md §5).
 //!
-//! runit re-checks every pending service every 420 ms. We re-check a
-//! service as soon as its `supervise/` directory shows a relevant event
-//! (inotify): the rename of `status` (every state change), and, when runsv
-//! exits, the close of `lock` (runsv's only write-only file) and of `ok`
-//! (its only read-only one), which is what ends `x`/exit waits. Events
-//! caused by sv's own probes (writing to `ok`, reading `status`, writing
-//! `control`) carry other names or other close kinds and are ignored.
+//! runit re-checks every pending service every 420 ms, so `sv -w` answers up
+//! to 420 ms late. We re-check a service after 1 ms, then 2, 4, 8, 16 and
+//! from then on every 25 ms: a state change is seen within 25 ms, and a
+//! check costs a handful of system calls, so a long wait stays cheap. A
+//! service whose `./check` script ran and said "not yet" is re-checked at
+//! runit's 420 ms pace instead (scripts may be expensive).
 //!
-//! A periodic re-check remains: every 420 ms (runit's interval) as a safety
-//! net and for `./check` scripts, whose answer can change without any event;
-//! every 25 ms for a service whose directory could not be watched.
+//! Watching `supervise/` with inotify would wake at once, but tearing down
+//! an inotify instance waits for a kernel grace period (about 10 ms here,
+//! at every exit of sv), which costs more than it saves.
 
 use std::time::{Duration, Instant};
 
@@ -23,16 +22,14 @@ use super::service::{Home, Service};
 use super::status_line;
 use crate::common::msg::Fatal;
 use crate::common::tai64n::Tai64n;
-use sys::inotify::{self, Inotify};
-use sys::libc;
-use sys::poll::{self, PollFd};
 
-/// runit's poll interval; still used for check scripts and as a fallback.
-const RECHECK: Duration = Duration::from_millis(420);
-/// Re-check interval for a service whose directory could not be watched.
-const RECHECK_UNWATCHED: Duration = Duration::from_millis(25);
-/// The events of `supervise/` that can mean the state changed.
-const MASK: u32 = inotify::MOVED_TO | inotify::CLOSE_WRITE | inotify::CLOSE_NOWRITE;
+/// runit's poll interval; still the pace for services whose check script
+/// has to be re-run.
+const RECHECK_SCRIPT: Duration = Duration::from_millis(420);
+/// First re-check after a "not yet".
+const RECHECK_FIRST: Duration = Duration::from_millis(1);
+/// The re-check interval doubles up to this.
+const RECHECK_MAX: Duration = Duration::from_millis(25);
 
 /// When sv started, in both clocks: TAI seconds for the `t`/`k`/`o`
 /// predicates, a monotonic instant for the timeout.
@@ -44,40 +41,28 @@ pub struct Start {
     pub at: Instant,
 }
 
-/// Per-service bookkeeping of the waiting phase, parallel to the services.
+/// Per-service pacing of the waiting phase, parallel to the services.
 #[derive(Clone, Copy, Debug)]
-struct Watch {
-    /// Watch descriptor of the service's `supervise/`, once added.
-    wd: Option<i32>,
-    /// An event arrived since the last check.
-    dirty: bool,
-    /// The next periodic re-check.
+struct Pace {
+    /// The next re-check.
     due: Instant,
+    /// The interval after the next "not yet".
+    interval: Duration,
 }
 
-/// How long until a not-yet-done service is checked again without an
-/// event: runit's 420 ms when a check script has to be re-run (running it
-/// more often would only load the machine) or as the safety net under
-/// inotify; 25 ms when nothing would tell us about a change.
-fn recheck_interval(watched: bool, ran_script: bool) -> Duration {
-    if watched || ran_script {
-        RECHECK
+/// The interval after `current` (doubling up to [`RECHECK_MAX`]), or
+/// runit's pace when a check script had to be run.
+fn next_interval(current: Duration, ran_script: bool) -> Duration {
+    if ran_script {
+        RECHECK_SCRIPT
     } else {
-        RECHECK_UNWATCHED
+        (current * 2).min(RECHECK_MAX)
     }
-}
-
-/// Whether an inotify event on `supervise/` may mean a state change.
-fn relevant(mask: u32, name: &[u8]) -> bool {
-    (mask & inotify::MOVED_TO != 0 && name == b"status")
-        || (mask & inotify::CLOSE_WRITE != 0 && name == b"lock")
-        || (mask & inotify::CLOSE_NOWRITE != 0 && name == b"ok")
 }
 
 /// What one pass over the pending services shares.
 struct Pass<'a> {
     home: &'a Home,
-    notify: Option<&'a Inotify>,
     cmd: &'a Command,
     /// sv's start, TAI64 seconds.
     start: u64,
@@ -96,23 +81,19 @@ pub fn wait(
     start: Start,
     out: &mut Out,
 ) -> Result<(), Fatal> {
-    // Without inotify every service simply falls back to short polling.
-    let notify = Inotify::new().ok();
-    let unwatched = Watch {
-        wd: None,
-        dirty: true,
+    let fresh = Pace {
         due: start.at,
+        interval: RECHECK_FIRST,
     };
-    let mut watches = vec![unwatched; services.len()];
+    let mut paces = vec![fresh; services.len()];
     let deadline = start.at.checked_add(Duration::from_secs(timeout));
     let mut first = true;
-    // compat(runit): runit sleeps 420 ms between passes; we sleep until an
-    // event, a re-check or the deadline (test waiting_reports_state_changes_of_our_sv).
+    // compat(runit): runit sleeps 420 ms between passes; we sleep until the
+    // next re-check or the deadline (test waiting_reports_state_changes_of_our_sv).
     loop {
         let now = Instant::now();
         let pass = Pass {
             home,
-            notify: notify.as_ref(),
             cmd,
             start: start.tai,
             now: Tai64n::now().secs,
@@ -122,9 +103,9 @@ pub fn wait(
             expired: !first && deadline.is_some_and(|d| now >= d),
         };
         first = false;
-        for (svc, w) in services.iter_mut().zip(watches.iter_mut()) {
-            if svc.pending && (w.dirty || now >= w.due || pass.expired) {
-                visit(&pass, svc, w, out)?;
+        for (svc, pace) in services.iter_mut().zip(paces.iter_mut()) {
+            if svc.pending && (now >= pace.due || pass.expired) {
+                visit(&pass, svc, pace, out)?;
             }
         }
         // Wake for the earliest periodic re-check or the deadline.
@@ -132,22 +113,21 @@ pub fn wait(
         // another 420 ms after reporting a timeout.
         let due = services
             .iter()
-            .zip(watches.iter())
+            .zip(paces.iter())
             .filter(|(s, _)| s.pending)
-            .map(|(_, w)| w.due);
+            .map(|(_, p)| p.due);
         let Some(mut wake) = due.min() else {
             return Ok(());
         };
         if let Some(d) = deadline {
             wake = wake.min(d);
         }
-        sleep_until(notify.as_ref(), wake, &mut watches);
+        std::thread::sleep(wake.saturating_duration_since(Instant::now()));
     }
 }
 
 /// Checks one service from inside its directory; handles the timeout.
-fn visit(pass: &Pass<'_>, svc: &mut Service, w: &mut Watch, out: &mut Out) -> Result<(), Fatal> {
-    w.dirty = false;
+fn visit(pass: &Pass<'_>, svc: &mut Service, pace: &mut Pace, out: &mut Out) -> Result<(), Fatal> {
     if let Err(e) = pass.home.enter(svc) {
         let who = Who {
             name: svc.bytes(),
@@ -156,13 +136,6 @@ fn visit(pass: &Pass<'_>, svc: &mut Service, w: &mut Watch, out: &mut Out) -> Re
         out.fail(who, "unable to change to service directory", Some(&e));
         svc.pending = false;
         return pass.home.back();
-    }
-    // Watch before reading the status, so no change can slip between the
-    // read and the watch.
-    if w.wd.is_none() {
-        w.wd = pass
-            .notify
-            .and_then(|n| n.watch("supervise".as_ref(), MASK).ok());
     }
     let cmd = pass.cmd;
     let (verdict, ran_script) = check(
@@ -181,10 +154,14 @@ fn visit(pass: &Pass<'_>, svc: &mut Service, w: &mut Watch, out: &mut Out) -> Re
         }
         Verdict::NotYet => {
             let now = Instant::now();
+            let interval = if ran_script {
+                RECHECK_SCRIPT
+            } else {
+                pace.interval
+            };
             // checked_add cannot fail for 420 ms; never panic regardless.
-            w.due = now
-                .checked_add(recheck_interval(w.wd.is_some(), ran_script))
-                .unwrap_or(now);
+            pace.due = now.checked_add(interval).unwrap_or(now);
+            pace.interval = next_interval(pace.interval, ran_script);
         }
     }
     pass.home.back()
@@ -211,121 +188,24 @@ fn give_up(svc: &Service, cmd: &Command, now: u64, out: &mut Out) {
     }
 }
 
-/// Sleeps until `wake` or an inotify event, marking services with a
-/// relevant event dirty.
-fn sleep_until(notify: Option<&Inotify>, wake: Instant, watches: &mut [Watch]) {
-    let timeout = wake.saturating_duration_since(Instant::now());
-    let Some(n) = notify else {
-        std::thread::sleep(timeout);
-        return;
-    };
-    let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(n), poll::IN)];
-    if poll::poll(&mut fds, Some(timeout)).is_err() {
-        // Cannot wait on inotify: fall back to sleeping.
-        std::thread::sleep(timeout);
-        return;
-    }
-    // Event records are at most 16 bytes plus NAME_MAX + 1.
-    let mut buf = [0u8; 4096];
-    while let Ok(len) = n.read(&mut buf) {
-        if len == 0 {
-            break;
-        }
-        for ev in inotify::events(buf.get(..len).unwrap_or_default()) {
-            mark(watches, ev.wd, ev.mask, ev.name);
-        }
-    }
-}
-
-/// Applies one event to the watches (several services may share a watch
-/// when they name the same directory).
-fn mark(watches: &mut [Watch], wd: i32, mask: u32, name: &[u8]) {
-    let overflow = mask & libc::IN_Q_OVERFLOW != 0;
-    let gone = mask & libc::IN_IGNORED != 0;
-    for w in watches.iter_mut() {
-        if overflow || (w.wd == Some(wd) && (gone || relevant(mask, name))) {
-            w.dirty = true;
-            if gone && w.wd == Some(wd) {
-                // The directory went away (e.g. recreated): watch again.
-                w.wd = None;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn only_runsv_events_are_relevant() {
-        assert!(relevant(inotify::MOVED_TO, b"status"));
-        assert!(
-            !relevant(inotify::MOVED_TO, b"stat"),
-            "stat and pid precede status"
-        );
-        assert!(!relevant(inotify::MOVED_TO, b"pid"));
-        assert!(relevant(inotify::CLOSE_WRITE, b"lock"), "runsv exits");
-        assert!(relevant(inotify::CLOSE_NOWRITE, b"ok"), "runsv exits");
-        assert!(
-            !relevant(inotify::CLOSE_WRITE, b"ok"),
-            "our own liveness probe"
-        );
-        assert!(
-            !relevant(inotify::CLOSE_NOWRITE, b"status"),
-            "our own status read"
-        );
-        assert!(
-            !relevant(inotify::CLOSE_WRITE, b"control"),
-            "our own command"
-        );
-    }
-
-    #[test]
-    fn recheck_intervals() {
-        assert_eq!(recheck_interval(true, false), Duration::from_millis(420));
-        assert_eq!(recheck_interval(true, true), Duration::from_millis(420));
+    fn rechecks_speed_up_then_settle_at_25_ms() {
+        let mut i = RECHECK_FIRST;
+        let mut seen = vec![i];
+        for _ in 0..8 {
+            i = next_interval(i, false);
+            seen.push(i);
+        }
+        let ms: Vec<u128> = seen.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [1, 2, 4, 8, 16, 25, 25, 25, 25]);
         assert_eq!(
-            recheck_interval(false, true),
+            next_interval(i, true),
             Duration::from_millis(420),
             "check scripts: runit's pace"
         );
-        assert_eq!(
-            recheck_interval(false, false),
-            Duration::from_millis(25),
-            "no inotify: poll fast"
-        );
-    }
-
-    #[test]
-    fn events_mark_the_right_services() {
-        let at = Instant::now();
-        let mut ws = [
-            Watch {
-                wd: Some(1),
-                dirty: false,
-                due: at,
-            },
-            Watch {
-                wd: Some(2),
-                dirty: false,
-                due: at,
-            },
-            Watch {
-                wd: Some(1),
-                dirty: false,
-                due: at,
-            },
-        ];
-        mark(&mut ws, 1, inotify::MOVED_TO, b"status");
-        assert_eq!(ws.map(|w| w.dirty), [true, false, true]);
-        let mut ws2 = ws;
-        ws2.iter_mut().for_each(|w| w.dirty = false);
-        mark(&mut ws2, 2, inotify::CLOSE_WRITE, b"ok");
-        assert!(ws2.iter().all(|w| !w.dirty));
-        mark(&mut ws2, 2, libc::IN_IGNORED, b"");
-        assert!(ws2[1].dirty && ws2[1].wd.is_none() && ws2[0].wd == Some(1));
-        mark(&mut ws2, -1, libc::IN_Q_OVERFLOW, b"");
-        assert!(ws2.iter().all(|w| w.dirty));
     }
 }

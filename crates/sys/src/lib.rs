@@ -1,7 +1,7 @@
 //! The only crate of runit-rs that may use `unsafe`: thin, documented
 //! wrappers over the few system calls that std does not offer (signal
-//! dispositions, the self-pipe, poll, waitpid, kill, mkfifo, inotify and the
-//! pre-exec reset of a child's signal state).
+//! dispositions, the self-pipe, poll, fork and exec with a clean signal
+//! state, waitpid, kill, mkfifo, fchdir).
 //!
 //! Safety contract: every function here is safe to call from single-threaded
 //! daemon code; the only code that runs between `fork` and `exec` is in
@@ -9,7 +9,6 @@
 
 pub mod child;
 pub mod fs;
-pub mod inotify;
 pub mod poll;
 pub mod signal;
 

@@ -203,12 +203,6 @@ fn set_handler(sig: libc::c_int, handler: libc::sighandler_t) -> io::Result<()> 
     Ok(())
 }
 
-/// Ignores `sig` in this process (e.g. SIGPIPE for a writer that handles
-/// EPIPE itself).
-pub fn ignore(sig: libc::c_int) -> io::Result<()> {
-    set_handler(sig, libc::SIG_IGN)
-}
-
 /// Fallback through glibc's `sigaction` where the kernel's struct layout is
 /// not spelled out above (signals 32 and 33 then stay as inherited).
 #[cfg(not(any(
