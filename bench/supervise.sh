@@ -9,6 +9,7 @@
 #   DEBIAN=/usr/bin       directory of the reference runsv and sv
 #   N_SERVICES=200        idle runsv processes for the memory measurement
 #   N_RESTARTS=20         crashes for the restart latency measurement
+#   N_THROTTLE=10         'd' commands sent during a restart throttle
 #   N_ROUNDTRIPS=20       'sv -w 10 down' + 'sv -w 10 up' pairs per pairing
 #   N_STATUS=20           'sv status' calls per pairing
 #   IDLE_SECONDS=10       window for counting idle wake-ups
@@ -18,6 +19,8 @@
 #   2. context switches (and syscalls, if strace is installed) of an idle runsv;
 #   3. time from kill -9 of a service that has been up > 1.1 s until
 #      supervise/status shows the new pid;
+#   3b. time from writing 'd' during the one-second restart throttle of a
+#      crash-looping service until supervise/status shows "want down";
 #   4. wall time of 'sv -w 10 down|up' and 'sv status'.
 #
 # Each result is printed as "name: debian X, ours Y, ratio Y/X" as soon as it
@@ -38,6 +41,7 @@ OURS=${OURS:-target/release}
 DEBIAN=${DEBIAN:-/usr/bin}
 N_SERVICES=${N_SERVICES:-200}
 N_RESTARTS=${N_RESTARTS:-20}
+N_THROTTLE=${N_THROTTLE:-10}
 N_ROUNDTRIPS=${N_ROUNDTRIPS:-20}
 N_STATUS=${N_STATUS:-20}
 IDLE_SECONDS=${IDLE_SECONDS:-10}
@@ -339,6 +343,35 @@ report_failure "debian" "$rs_deb"
 report_failure "ours" "$rs_ours"
 row "restart after crash, median (ms)" "$(value_of "$rs_deb" 1)" "$(value_of "$rs_ours" 1)"
 row "restart after crash, p90 (ms)" "$(value_of "$rs_deb" 2)" "$(value_of "$rs_ours" 2)"
+echo
+
+# --- 3b. a command during the restart throttle ------------------------------
+
+echo "== 3b. sv down sent during the one-second restart throttle ($N_THROTTLE times)"
+# A crash loop: ./run exits at once, so runsv throttles every restart.
+for suite in debian ours; do
+    d=$SCRATCH/throttle-$suite
+    mkdir -p "$d"
+    printf '#!/bin/sh\nexit 1\n' >"$d/run"
+    chmod 755 "$d/run"
+    touch "$d/down"
+done
+start_runsv "$DEBIAN/runsv" "$SCRATCH/throttle-debian" "$SCRATCH/throttle-debian.log"
+thr_dirs=("$SCRATCH/throttle-debian")
+if ((ours_ok)); then
+    start_runsv "$OURS/runsv" "$SCRATCH/throttle-ours" "$SCRATCH/throttle-ours.log"
+    thr_dirs+=("$SCRATCH/throttle-ours")
+fi
+helper wait-supervised "$START_TIMEOUT" "${thr_dirs[@]}" >/dev/null
+out=$(helper throttle "$N_THROTTLE" "${thr_dirs[@]}")
+mapfile -t thr <<<"$out"
+th_deb=${thr[0]}
+th_ours="fail runsv did not start its service"
+if ((ours_ok)); then th_ours=${thr[1]}; fi
+report_failure "debian" "$th_deb"
+report_failure "ours" "$th_ours"
+row "sv down during restart throttle, median (ms)" "$(value_of "$th_deb" 1)" "$(value_of "$th_ours" 1)"
+row "sv down during restart throttle, max (ms)" "$(value_of "$th_deb" 2)" "$(value_of "$th_ours" 2)"
 echo
 
 # --- 4. sv control round trip ------------------------------------------------

@@ -88,6 +88,21 @@ def cmd_wait_pids(args):
         time.sleep(0.01)
 
 
+def cmd_wait_supervised(args):
+    """wait-supervised TIMEOUT DIR...: wait until every DIR has a status record."""
+    timeout = float(args[0])
+    pending = list(args[1:])
+    deadline = time.monotonic() + timeout
+    while pending:
+        pending = [d for d in pending if read_status(d) is None]
+        if time.monotonic() > deadline:
+            print(f"fail no supervise/status in {pending[0]}")
+            return 0
+        time.sleep(0.01)
+    print("ok")
+    return 0
+
+
 def smaps_rollup(pid):
     fields = {}
     with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -196,6 +211,67 @@ def cmd_restart(args):
         else:
             s = samples[d]
             print(f"ok {ms(statistics.median(s)):.3f} {ms(p90(s)):.3f}")
+    return 0
+
+
+def send(d, byte):
+    """Writes one command byte to supervise/control without blocking."""
+    fd = os.open(os.path.join(d, "supervise", "control"), os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        os.write(fd, byte)
+    finally:
+        os.close(fd)
+
+
+def cmd_throttle(args):
+    """throttle N DIR...: time a `d` sent while runsv throttles a crash loop.
+
+    Each service's ./run exits at once, so after every exit runsv holds the
+    restart back for a second. runit sleeps through that second; the time
+    from writing `d` to the status showing "want down" is what a user of
+    `sv down` waits for the supervisor to listen again.
+    """
+    rounds = int(args[0])
+    dirs = args[1:]
+    samples = {d: [] for d in dirs}
+    failed = {}
+    for i in range(rounds):
+        for d in (dirs if i % 2 == 0 else list(reversed(dirs))):
+            if d in failed:
+                continue
+            send(d, b"u")
+            deadline = time.perf_counter_ns() + int(POLL_TIMEOUT_S * 1e9)
+            # Wait for a start, then for the down transition that follows:
+            # runsv is now inside its throttle.
+            seen_run = False
+            while True:
+                raw = read_status(d)
+                if raw is not None:
+                    if status_pid(raw) != 0:
+                        seen_run = True
+                    elif seen_run and status_state(raw) == STATE_DOWN:
+                        break
+                if time.perf_counter_ns() > deadline:
+                    failed[d] = "never saw a start followed by a down"
+                    break
+            if d in failed:
+                continue
+            t0 = time.perf_counter_ns()
+            send(d, b"d")
+            while True:
+                now = time.perf_counter_ns()
+                raw = read_status(d)
+                if raw is not None and raw[17] == ord("d"):
+                    samples[d].append(now - t0)
+                    break
+                if now > deadline + int(2e9):
+                    failed[d] = "`d` not obeyed"
+                    break
+    for d in dirs:
+        if d in failed:
+            print(f"fail {failed[d]}")
+        else:
+            print(f"ok {ms(statistics.median(samples[d])):.3f} {ms(max(samples[d])):.3f}")
     return 0
 
 
@@ -403,8 +479,10 @@ def cmd_sweep(args):
 
 COMMANDS = {
     "wait-pids": cmd_wait_pids,
+    "wait-supervised": cmd_wait_supervised,
     "smaps": cmd_smaps,
     "restart": cmd_restart,
+    "throttle": cmd_throttle,
     "roundtrip": cmd_roundtrip,
     "svstatus": cmd_svstatus,
     "ctxt": cmd_ctxt,
