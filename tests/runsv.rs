@@ -1238,53 +1238,26 @@ fn garbage_and_pause_cont_bursts_on_control_leave_runsv_working() {
     );
 }
 
-#[test]
-fn unwritable_status_new_is_a_warning_and_runsv_keeps_obeying() {
-    let s = Scratch::new("status-new");
+/// Makes `supervise/<file>` a directory so that opening it fails, sends
+/// `d`, and checks the warning, `check_after_down`, and that runsv goes on
+/// and still obeys `u`.
+fn unwritable_new_file(file: &str, check_after_down: impl FnOnce(&mut Fixture)) {
+    let s = Scratch::new(file);
     s.service("svc", "exec sleep 1000");
     let mut fx = Fixture::start(s);
     let pid = fx.wait_running();
-    fs::create_dir(fx.file("supervise/status.new")).unwrap();
+    fs::create_dir(fx.file(&format!("supervise/{file}"))).unwrap();
     fx.send("d");
-    let warning = "runsv svc: warning: unable to open supervise/status.new: is a directory\n";
+    let warning = format!("runsv svc: warning: unable to open supervise/{file}: is a directory\n");
     assert!(
-        wait_until(SOON, || fx.stderr().contains(warning)),
+        wait_until(SOON, || fx.stderr().contains(&warning)),
         "stderr: {:?}",
         fx.stderr()
     );
     assert!(wait_until(SOON, || !alive(pid)));
-    // pid and stat are written before status.
+    // pid is written before stat and status.
     assert!(wait_until(SOON, || read(&fx.file("supervise/pid")).is_empty()));
-    fx.wait_stat("down");
-    assert!(fx.runsv_alive());
-    fx.send("u");
-    let new = fx.wait_running();
-    assert_ne!(new, pid);
-    assert!(fx.runsv_alive());
-}
-
-#[test]
-fn unwritable_stat_new_is_a_warning_and_runsv_keeps_obeying() {
-    let s = Scratch::new("stat-new");
-    s.service("svc", "exec sleep 1000");
-    let mut fx = Fixture::start(s);
-    let pid = fx.wait_running();
-    fs::create_dir(fx.file("supervise/stat.new")).unwrap();
-    fx.send("d");
-    let warning = "runsv svc: warning: unable to open supervise/stat.new: is a directory\n";
-    assert!(
-        wait_until(SOON, || fx.stderr().contains(warning)),
-        "stderr: {:?}",
-        fx.stderr()
-    );
-    assert!(wait_until(SOON, || !alive(pid)));
-    assert!(wait_until(SOON, || read(&fx.file("supervise/pid")).is_empty()));
-    // The update is abandoned at stat: status is not written either.
-    assert_eq!(
-        fx.status()[19],
-        1,
-        "status was written after stat.new failed"
-    );
+    check_after_down(&mut fx);
     assert!(fx.runsv_alive());
     fx.send("u");
     let mut new = 0;
@@ -1293,6 +1266,23 @@ fn unwritable_stat_new_is_a_warning_and_runsv_keeps_obeying() {
         new != 0 && new != pid && alive(new)
     }));
     assert!(fx.runsv_alive());
+}
+
+#[test]
+fn unwritable_status_new_is_a_warning_and_runsv_keeps_obeying() {
+    unwritable_new_file("status.new", |fx| fx.wait_stat("down"));
+}
+
+#[test]
+fn unwritable_stat_new_is_a_warning_and_runsv_keeps_obeying() {
+    unwritable_new_file("stat.new", |fx| {
+        // The update is abandoned at stat: status is not written either.
+        assert_eq!(
+            fx.status()[19],
+            1,
+            "status was written after stat.new failed"
+        );
+    });
 }
 
 #[test]
