@@ -1335,3 +1335,76 @@ fn idle_runsv_makes_no_context_switches() {
     let after = proc_status(runsv, "voluntary_ctxt_switches").unwrap();
     assert_eq!(before, after, "an idle runsv woke up");
 }
+
+#[test]
+fn hooks_see_the_status_files_as_they_are_when_the_hook_runs() {
+    // runit writes the status before it runs a hook: control/t sees the new
+    // want, control/d also the TERM flag.
+    let s = Scratch::new("hook-stat");
+    let svc = s.service("svc", SIGNAL_RECORDER);
+    script(&svc.join("control/t"), "cat supervise/stat >> seen; exit 1");
+    script(&svc.join("control/d"), "cat supervise/stat >> seen");
+    let fx = Fixture::start(s);
+    fx.wait_running();
+    fx.wait_file("ready");
+    fx.send("d");
+    fx.wait_last_line("seen", "run, got TERM, want down");
+    assert_eq!(
+        lines(&fx.file("seen")),
+        ["run, want down", "run, got TERM, want down"]
+    );
+}
+
+#[test]
+fn a_non_utf8_directory_name_is_printed_byte_for_byte() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let s = Scratch::new("bytes");
+    let name = OsStr::from_bytes(b"no\xffdir");
+    let out = Command::new(ours("runsv"))
+        .arg(name)
+        .current_dir(&s.path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(111));
+    assert_eq!(
+        out.stderr,
+        b"runsv no\xffdir: fatal: unable to change to directory: file does not exist\n"
+    );
+}
+
+#[test]
+fn a_failing_pid_new_abandons_the_whole_update() {
+    let s = Scratch::new("pid-new");
+    s.service("svc", "exec sleep 1000");
+    let fx = Fixture::start(s);
+    let pid = fx.wait_running();
+    fs::create_dir(fx.file("supervise/pid.new")).unwrap();
+    fx.send("d");
+    let warning = "runsv svc: warning: unable to open supervise/pid.new: is a directory\n";
+    assert!(
+        wait_until(SOON, || fx.stderr().contains(warning)),
+        "{}",
+        fx.stderr()
+    );
+    assert!(wait_until(SOON, || !alive(pid)));
+    // The updates of `d` kept the pid and were written; the exit's update
+    // changes the pid and was abandoned there: stat and status stay at run.
+    assert_eq!(fx.stat(), "run, got TERM, want down\n");
+    assert_eq!(fx.status()[19], 1);
+    assert_eq!(read(&fx.file("supervise/pid")), format!("{pid}\n"));
+}
+
+#[test]
+fn a_supervise_link_target_of_256_bytes_is_name_too_long() {
+    let s = Scratch::new("longlink");
+    let svc = s.service("svc", "exec sleep 1000");
+    std::os::unix::fs::symlink("x".repeat(256), svc.join("supervise")).unwrap();
+    let (code, _, err) = run_to_exit(&ours("runsv"), "runsv", &["svc"], &s.path);
+    assert_eq!(code, 111);
+    assert_eq!(
+        err,
+        "runsv svc: fatal: unable to readlink ./supervise: name too long\n"
+    );
+}

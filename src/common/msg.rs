@@ -53,11 +53,12 @@ impl Fatal {
     }
 
     /// Writes `<prefix><kind>: <text>[: <errno text>]` to stderr, `kind`
-    /// being `fatal` or `warning`.
-    pub fn report(&self, prefix: &str, kind: &str) {
+    /// being `fatal` or `warning`. The prefix is bytes: a program's
+    /// argument appears in it verbatim, even when it is not UTF-8.
+    pub fn report(&self, prefix: &[u8], kind: &str) {
         let suffix = self.err.as_ref().map(err_suffix).unwrap_or_default();
         line(&[
-            prefix.as_bytes(),
+            prefix,
             kind.as_bytes(),
             b": ",
             self.text.as_bytes(),

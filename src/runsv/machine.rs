@@ -8,16 +8,17 @@
 //! and the fork-failure retry. Commands keep being obeyed while a deadline
 //! is pending, and an explicit `u` or `o` starts at once.
 //!
-//! Extension points, by design: a readiness state slots in as a variant of
-//! [`RunState`]-like phase between start and "up" with its own deadline; a
-//! stop timeout is a deadline set by [`Runsv::stop`] whose expiry sends
-//! SIGKILL; restart back-off replaces the fixed one-second throttle in
-//! [`Runsv::reaped`]; all of them arm `not_before`-style deadlines that
-//! [`Runsv::next_deadline`] already reports to the loop.
+//! Features runit lacks are meant to slot in here without a rewrite: a
+//! readiness phase, a stop timeout that escalates TERM to KILL, and restart
+//! back-off are all further deadlines of a [`Supervised`] record, reported
+//! to the loop by [`Runsv::next_deadline`] and handled where the throttle is
+//! (`start_due`, `reaped`, `stop`); a restart counter and the last exit
+//! status belong in `reaped`, published beside the 20-byte `status`.
 
 use std::time::{Duration, Instant};
 
 use crate::common::tai64n::Tai64n;
+use crate::supervise::control::Control;
 use crate::supervise::dir::Report;
 use crate::supervise::{RunState, Want};
 use sys::libc;
@@ -54,6 +55,12 @@ pub const FORK_RETRY: Duration = Duration::from_secs(5);
 /// No process could be created (fork failed); the Os has reported why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ForkFailed;
+
+/// `t + d`, saturating instead of panicking (it cannot overflow for the
+/// durations used here, but a supervisor must not be able to panic).
+fn later(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d).unwrap_or(t)
+}
 
 /// The clock readings of one loop iteration.
 #[derive(Clone, Copy, Debug)]
@@ -100,6 +107,9 @@ pub struct Supervised {
     started: Instant,
     /// No start before this instant (throttle or fork retry).
     not_before: Option<Instant>,
+    /// The last start failed to fork: the retry is the same start, so
+    /// `control/u` does not run again.
+    fork_failed: bool,
 }
 
 impl Supervised {
@@ -113,6 +123,7 @@ impl Supervised {
             stamp: now.wall,
             started: now.mono,
             not_before: None,
+            fork_failed: false,
         }
     }
 
@@ -197,6 +208,10 @@ impl Runsv {
     /// Starts whatever is due, the logger before the service (so that the
     /// service's first line has a reader).
     pub fn start_due(&mut self, now: Now, os: &mut dyn Os) {
+        if self.pipe_closed {
+            // The exit sequence has begun: nothing may start any more.
+            return;
+        }
         if self.log.is_some_and(|l| l.due(now.mono)) {
             self.start(Which::Log, now, os);
         }
@@ -207,6 +222,9 @@ impl Runsv {
 
     /// The earliest pending deadline, if any (the loop's poll timeout).
     pub fn next_deadline(&self) -> Option<Instant> {
+        if self.pipe_closed {
+            return None;
+        }
         match (
             self.main.deadline(),
             self.log.as_ref().and_then(Supervised::deadline),
@@ -227,9 +245,10 @@ impl Runsv {
         } else {
             Prog::Run
         };
-        if which == Which::Main && prog == Prog::Run {
+        if which == Which::Main && prog == Prog::Run && !sv.fork_failed {
             // compat(runit): control/u runs before every start of ./run,
-            // its result ignored (runsv.md §5).
+            // its result ignored (runsv.md §5); a fork retry is the same
+            // start.
             os.hook(b'u');
         }
         let Some(sv) = self.get(which) else { return };
@@ -244,9 +263,13 @@ impl Runsv {
                 sv.paused = false;
                 sv.term = false;
                 sv.not_before = None;
+                sv.fork_failed = false;
                 self.publish(which, os);
             }
-            Err(ForkFailed) => sv.not_before = Some(now.mono + FORK_RETRY),
+            Err(ForkFailed) => {
+                sv.not_before = Some(later(now.mono, FORK_RETRY));
+                sv.fork_failed = true;
+            }
         }
     }
 
@@ -284,7 +307,7 @@ impl Runsv {
         if let Some(sv) = self.get(which) {
             sv.state = RunState::Down;
             sv.stamp = now.wall;
-            let earliest = sv.started + THROTTLE;
+            let earliest = later(sv.started, THROTTLE);
             sv.not_before = (now.mono < earliest).then_some(earliest);
         }
         self.publish(which, os);
@@ -317,80 +340,80 @@ impl Runsv {
     /// Obeys one control byte written to `which`'s control FIFO; unknown
     /// bytes are ignored.
     pub fn command(&mut self, which: Which, byte: u8, now: Now, os: &mut dyn Os) {
+        let Some(control) = Control::from_byte(byte) else {
+            return;
+        };
         let main = which == Which::Main;
         let pipe_closed = self.pipe_closed;
         let Some(sv) = self.get(which) else { return };
-        let state = sv.state;
+        let (state, pid) = (sv.state, sv.pid);
         let running = state == RunState::Run;
-        match byte {
-            b'd' | b'x' => {
-                if byte == b'x' && !main {
-                    // compat(runit): the logger cannot be told to exit.
-                    return;
-                }
-                sv.want = if byte == b'd' { Want::Down } else { Want::Exit };
+        // Hooks are the main service's only: for the logger they "fail".
+        let hook = |os: &mut dyn Os, letter: u8| main && os.hook(letter);
+        match control {
+            // compat(runit): the logger cannot be told to exit.
+            Control::Exit if !main => {}
+            Control::Down | Control::Exit => {
+                sv.want = if control == Control::Down {
+                    Want::Down
+                } else {
+                    Want::Exit
+                };
                 self.publish(which, os);
                 if running {
                     self.stop(which, os);
                 }
             }
-            b'u' | b'o' => {
-                if pipe_closed {
-                    // The exit sequence closed the log pipe: a new ./run
-                    // could not get its stdout (runit starts it anyway and
-                    // it fails).
-                    return;
+            // The exit sequence closed the log pipe: a new ./run could not
+            // get its stdout (runit starts it anyway and it fails).
+            Control::Up | Control::Once if pipe_closed => {}
+            Control::Up | Control::Once => {
+                sv.want = if control == Control::Up {
+                    Want::Up
+                } else {
+                    Want::Down
+                };
+                if state == RunState::Down {
+                    // An explicit request is no crash loop: no throttle,
+                    // and a new start attempt.
+                    sv.not_before = None;
+                    sv.fork_failed = false;
                 }
-                sv.want = if byte == b'u' { Want::Up } else { Want::Down };
                 self.publish(which, os);
                 if state == RunState::Down {
-                    // An explicit request is no crash loop: no throttle.
-                    if let Some(sv) = self.get(which) {
-                        sv.not_before = None;
-                    }
                     self.start(which, now, os);
                 }
             }
-            b't' if running => self.stop(which, os),
-            b'k' => {
+            Control::Term => {
+                if running {
+                    self.stop(which, os);
+                }
+            }
+            Control::Kill => {
                 // Deviation from runit: the state stays run (or finish)
                 // until the process is reaped, and `k` also kills a running
                 // ./finish, so ./finish never runs twice (runsv.md §7).
-                let pid = sv.pid;
-                if pid != 0 && !(main && running && os.hook(b'k')) {
+                if pid != 0 && !(running && hook(os, b'k')) {
                     os.signal(pid, libc::SIGKILL);
                 }
             }
-            b'p' | b'c' => {
-                let (sig, paused) = if byte == b'p' {
-                    (libc::SIGSTOP, true)
+            Control::Pause | Control::Cont => {
+                let (letter, sig, paused) = if control == Control::Pause {
+                    (b'p', libc::SIGSTOP, true)
                 } else {
-                    (libc::SIGCONT, false)
+                    (b'c', libc::SIGCONT, false)
                 };
-                let pid = sv.pid;
-                if running && !(main && os.hook(byte)) {
+                sv.paused = paused;
+                if running && !hook(os, letter) {
                     os.signal(pid, sig);
-                }
-                if let Some(sv) = self.get(which) {
-                    sv.paused = paused;
                 }
                 self.publish(which, os);
             }
-            b'h' | b'a' | b'i' | b'q' | b'1' | b'2' if running => {
-                let sig = match byte {
-                    b'h' => libc::SIGHUP,
-                    b'a' => libc::SIGALRM,
-                    b'i' => libc::SIGINT,
-                    b'q' => libc::SIGQUIT,
-                    b'1' => libc::SIGUSR1,
-                    _ => libc::SIGUSR2,
-                };
-                let pid = sv.pid;
-                if !(main && os.hook(byte)) {
+            Control::Signal(letter, sig) => {
+                if running && !hook(os, letter) {
                     os.signal(pid, sig);
                 }
             }
-            _ => {}
         }
     }
 

@@ -413,3 +413,114 @@ fn orphans_are_ignored() {
     assert!(os.take().is_empty());
     assert_eq!(sv.main.pid, 101);
 }
+
+/// A service whose ./run exited with ./finish present: finish is running
+/// as pid 102, effects cleared.
+fn finishing(os: &mut Recorder, t0: Instant) -> Runsv {
+    let mut sv = running(os, t0);
+    os.finish = true;
+    sv.reaped(101, 0, at(t0, 10), os);
+    sv.start_due(at(t0, 11), os);
+    assert_eq!((sv.main.state, sv.main.pid), (RunState::Finish, 102));
+    os.take();
+    sv
+}
+
+#[test]
+fn while_finishing_d_and_x_only_change_want_and_signals_are_not_sent() {
+    let t0 = Instant::now();
+    for (letter, want) in [(b'd', Want::Down), (b'x', Want::Exit)] {
+        let mut os = Recorder::default();
+        let mut sv = finishing(&mut os, t0);
+        sv.command(Main, letter, at(t0, 12), &mut os);
+        assert_eq!(os.take(), [Publish(Main, RunState::Finish, want, 102)]);
+    }
+    for letter in *b"tphaiq12" {
+        let mut os = Recorder::default();
+        let mut sv = finishing(&mut os, t0);
+        sv.command(Main, letter, at(t0, 12), &mut os);
+        let sent: Vec<_> = os
+            .take()
+            .into_iter()
+            .filter(|e| matches!(e, Signal(..) | Hook(_)))
+            .collect();
+        assert!(
+            sent.is_empty(),
+            "{} while finishing sent {sent:?}",
+            letter as char
+        );
+    }
+}
+
+#[test]
+fn log_d_sends_term_and_cont_without_hooks() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = Runsv::new(Want::Up, Some(Want::Up), at(t0, 0));
+    sv.start_due(at(t0, 0), &mut os);
+    os.take();
+    sv.command(Which::Log, b'd', at(t0, 1), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Publish(Which::Log, RunState::Run, Want::Down, 101),
+            Signal(101, libc::SIGTERM),
+            Publish(Which::Log, RunState::Run, Want::Down, 101),
+            Signal(101, libc::SIGCONT),
+        ]
+    );
+}
+
+#[test]
+fn a_crashing_logger_is_throttled_then_restarted() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = Runsv::new(Want::Up, Some(Want::Up), at(t0, 0));
+    sv.start_due(at(t0, 0), &mut os);
+    os.take();
+    sv.reaped(101, 1 << 8, at(t0, 100), &mut os);
+    assert_eq!(sv.next_deadline(), Some(t0 + THROTTLE));
+    sv.start_due(at(t0, 500), &mut os);
+    assert!(!os.take().iter().any(|e| matches!(e, Spawn(..))));
+    sv.start_due(at(t0, 1000), &mut os);
+    assert_eq!(
+        os.take()[0],
+        Spawn(Which::Log, Prog::Run),
+        "no hook for the logger"
+    );
+}
+
+#[test]
+fn exit_with_the_logger_down_exits_without_closing_the_pipe() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = Runsv::new(Want::Down, Some(Want::Down), at(t0, 0));
+    sv.command(Main, b'x', at(t0, 1), &mut os);
+    assert_eq!(sv.exit_check(&mut os), Next::Exit);
+    assert!(!os.take().contains(&ClosePipe));
+}
+
+#[test]
+fn hook_u_runs_once_per_start_even_when_fork_is_retried() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    os.fork_fails = true;
+    let mut sv = Runsv::new(Want::Up, None, at(t0, 0));
+    sv.start_due(at(t0, 0), &mut os);
+    os.fork_fails = false;
+    sv.start_due(at(t0, 5000), &mut os);
+    let hooks = os.take().into_iter().filter(|e| *e == Hook(b'u')).count();
+    assert_eq!(hooks, 1);
+    assert_eq!(sv.main.pid, 101);
+}
+
+#[test]
+fn nothing_is_due_once_the_pipe_is_closed() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = Runsv::new(Want::Up, Some(Want::Up), at(t0, 0));
+    sv.start_due(at(t0, 0), &mut os);
+    sv.command(Main, b'x', at(t0, 100), &mut os);
+    sv.reaped(102, 0, at(t0, 200), &mut os);
+    assert_eq!(sv.exit_check(&mut os), Next::Continue);
+    // The throttle of the fast-exiting service must not wake the loop.
+    assert_eq!(sv.next_deadline(), None);
+    os.take();
+    sv.start_due(at(t0, 2000), &mut os);
+    assert!(os.take().is_empty());
+}

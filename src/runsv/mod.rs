@@ -13,6 +13,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -30,6 +31,8 @@ use sys::signal::{self, SelfPipe};
 const EXIT_FATAL: u8 = 111;
 /// Exit code for a usage error.
 const EXIT_USAGE: u8 = 1;
+/// Pause after a failed poll before trying again.
+const POLL_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Control bytes read per FIFO per iteration.
 const CONTROL_CHUNK: usize = 64;
 
@@ -40,11 +43,12 @@ pub fn main(args: impl Iterator<Item = OsString>) -> ExitCode {
         msg::line(&[b"usage: runsv dir\n"]);
         return ExitCode::from(EXIT_USAGE);
     };
-    let name = dir.to_string_lossy().into_owned();
-    match run(dir, &name) {
+    // compat(runit): DIR appears in messages exactly as given, bytes and all.
+    let prefix = [b"runsv ", dir.as_bytes(), b": "].concat();
+    match run(dir, &prefix) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            f.report(&format!("runsv {name}: "), "fatal");
+            f.report(&prefix, "fatal");
             ExitCode::from(EXIT_FATAL)
         }
     }
@@ -85,7 +89,7 @@ impl Control {
 }
 
 /// Startup (runsv.md §3) and then the loop until the exit sequence ends.
-fn run(dir: &OsString, name: &str) -> Result<(), Fatal> {
+fn run(dir: &OsString, prefix: &[u8]) -> Result<(), Fatal> {
     let selfpipe = SelfPipe::install(&[libc::SIGCHLD, libc::SIGTERM])
         .map_err(|e| Fatal::sys("unable to create selfpipe", e))?;
     std::env::set_current_dir(dir).map_err(|e| Fatal::sys("unable to change to directory", e))?;
@@ -110,7 +114,7 @@ fn run(dir: &OsString, name: &str) -> Result<(), Fatal> {
         Some(_) => Some(io::pipe().map_err(|e| Fatal::sys("unable to create log pipe", e))?),
         None => None,
     };
-    let mut os = RealOs::new(name, log_pipe);
+    let mut os = RealOs::new(prefix, log_pipe);
     for w in &warnings {
         os.warn(w);
     }
@@ -169,9 +173,14 @@ fn supervise(
             PollFd::new(control.read.as_fd(), poll::IN),
             log_control.map_or_else(PollFd::unused, |c| PollFd::new(c.read.as_fd(), poll::IN)),
         ];
-        // A failing poll (it cannot, with valid fds) must not spin or kill
-        // runsv: the loop simply goes round once more.
-        let _ = poll::poll(&mut fds, timeout);
+        if let Err(e) = poll::poll(&mut fds, timeout) {
+            // poll fails only for want of resources (ENOMEM, or a file
+            // limit lowered under runsv's feet). runsv must neither die nor
+            // spin: warn, and wait a second before the next try.
+            os.warn(&Fatal::sys("unable to poll", e));
+            std::thread::sleep(POLL_RETRY);
+            continue;
+        }
         let sigs = selfpipe.drain();
 
         while let Ok(Some((pid, wstat))) = sys::child::wait_any_nohang() {

@@ -19,9 +19,9 @@ use sys::libc;
 #[derive(Debug)]
 pub struct RealOs {
     /// `runsv DIR: fatal: ` (children print it on exec failure).
-    fatal: String,
+    fatal: Vec<u8>,
     /// `runsv DIR: ` (warnings append `warning: ...`).
-    prefix: String,
+    prefix: Vec<u8>,
     /// The log pipe while it is open: fd 1 of the service, fd 0 of the
     /// logger. runsv holds both ends so neither side loses buffered lines
     /// when the other restarts.
@@ -33,11 +33,11 @@ pub struct RealOs {
 }
 
 impl RealOs {
-    /// `dir` is runsv's argument, verbatim (it appears in every message).
-    pub fn new(dir: &str, log_pipe: Option<(PipeReader, PipeWriter)>) -> RealOs {
+    /// `prefix` is `runsv DIR: `, DIR verbatim (it is in every message).
+    pub fn new(prefix: &[u8], log_pipe: Option<(PipeReader, PipeWriter)>) -> RealOs {
         RealOs {
-            fatal: format!("runsv {dir}: fatal: "),
-            prefix: format!("runsv {dir}: "),
+            fatal: [prefix, b"fatal: "].concat(),
+            prefix: prefix.to_vec(),
             log_pipe,
             main: Publisher::new(&MAIN),
             log: Publisher::new(&LOG),
@@ -88,7 +88,7 @@ impl RealOs {
             ),
             Which::Main => ("unable to setup filedescriptor for ./run: ", None),
         };
-        let cat = |text: &str| [self.fatal.as_bytes(), text.as_bytes()].concat();
+        let cat = |text: &str| [&self.fatal[..], text.as_bytes()].concat();
         let spec = Spawn {
             prog,
             argv,
@@ -130,11 +130,13 @@ impl Os for RealOs {
         let Ok(prog) = CString::new(path) else {
             return false;
         };
+        // The hook may look at the status files: they must be current.
+        self.flush();
         let stdout = self
             .log_pipe
             .as_ref()
             .map_or(ChildFd::Inherit, |(_, w)| ChildFd::Use(w.as_fd()));
-        let exec_error = [self.fatal.as_bytes(), b"unable to run control/?: "].concat();
+        let exec_error = [&self.fatal[..], b"unable to run control/?: "].concat();
         let spec = Spawn {
             prog: &prog,
             argv: &[&prog],

@@ -5,6 +5,7 @@
 //! share one definition (spec: supervise-protocol.md).
 
 pub mod client;
+pub mod control;
 pub mod dir;
 pub mod status;
 

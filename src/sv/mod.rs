@@ -130,7 +130,7 @@ pub fn main(args: impl Iterator<Item = OsString>) -> ExitCode {
             mode.usage_code()
         }
         Err(Exit::Fatal(f)) => {
-            f.report("", "fatal");
+            f.report(b"", "fatal");
             mode.fatal_code()
         }
     };
