@@ -42,15 +42,15 @@ const ALLOWED_DIFFERENCES: &[(&str, &str)] = &[
     ),
     (
         "status_no_stale_log_line",
-        "COMPAT-sv.md, stale log line after a log status warning",
+        "COMPAT.md, sv, stale log line after a log status warning",
     ),
     (
         "trailing_slash_resolved_once",
-        "COMPAT-sv.md, trailing-slash name in the waiting phase",
+        "COMPAT.md, sv, trailing-slash name in the waiting phase",
     ),
     (
         "status_file_longer_than_20_bytes",
-        "COMPAT-sv.md, status file length",
+        "COMPAT.md, sv, status file length",
     ),
 ];
 
@@ -627,7 +627,7 @@ fn waiting_reports_state_changes_of_our_sv() {
 
 /// runit's sv dies of SIGPIPE when its stdout is a pipe nobody reads, and
 /// leaves the remaining services alone; ours ignores the write error and
-/// carries on (COMPAT-sv.md).
+/// carries on (COMPAT.md, sv).
 #[test]
 fn closed_stdout_does_not_stop_our_sv() {
     for runsv in runsvs() {

@@ -31,11 +31,6 @@ impl Tai64n {
         }
     }
 
-    /// Unix seconds of this label (saturating at 0).
-    pub fn unix_secs(&self) -> u64 {
-        self.secs.saturating_sub(TAI_EPOCH)
-    }
-
     /// The 12-byte packed form: big-endian seconds, big-endian nanoseconds.
     pub fn pack(&self) -> [u8; 12] {
         let mut b = [0u8; 12];
@@ -58,6 +53,6 @@ mod tests {
             [0x40, 0, 0, 0, 0x6b, 0x04, 0xfc, 0x63, 0x07, 0x5b, 0xcb, 0xf4]
         );
         assert_eq!(t.nanos, 123_456_500);
-        assert_eq!(t.unix_secs(), 0x6b04_fc63 - 10);
+        assert_eq!(t.secs - TAI_EPOCH, 0x6b04_fc63 - 10);
     }
 }

@@ -160,10 +160,7 @@ impl Os for RealOs {
         // decides whether runsv sends the default signal.
         match child::wait_pid(pid) {
             // A hook killed by a signal counts as success, as with runit.
-            Ok(status) => matches!(
-                child::decode_wait(status),
-                Exit::Code(0) | Exit::Signal { .. }
-            ),
+            Ok(status) => child::exit_code_or_zero(status) == 0,
             Err(e) => {
                 self.warn(&Fatal::sys(format!("unable to wait for child {name}"), e));
                 false

@@ -204,7 +204,7 @@ impl Publisher {
         let l = self.layout;
         if self.last_pid != Some(r.pid) {
             let buf = pid_text(r.pid);
-            if let Err(w) = replace(l.pid_new, l.pid, &buf) {
+            if let Err((_, w)) = replace(l.pid_new, l.pid, &buf) {
                 return warn(w);
             }
             self.last_pid = Some(r.pid);
@@ -212,13 +212,13 @@ impl Publisher {
         let stat = stat_text(r.state, r.paused, r.term, r.want);
         match replace(l.stat_new, l.stat, stat.as_bytes()) {
             Ok(()) => {}
-            // compat(runit): a failed open abandons the update, a failed
-            // rename of stat does not.
-            Err(w) if w.text.starts_with("unable to rename") => warn(w),
-            Err(w) => return warn(w),
+            // compat(runit): only a failed open of stat.new abandons the
+            // update; the status record still goes out otherwise.
+            Err((Step::Open, w)) => return warn(w),
+            Err((_, w)) => warn(w),
         }
         let status = Status::new(r.stamp, r.pid, r.state, r.want, r.paused, r.term).encode();
-        if let Err(w) = replace(l.status_new, l.status, &status) {
+        if let Err((_, w)) = replace(l.status_new, l.status, &status) {
             warn(w);
         }
     }
@@ -233,15 +233,23 @@ fn pid_text(pid: u32) -> Vec<u8> {
     }
 }
 
+/// The step of [`replace`] that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Open,
+    Write,
+    Rename,
+}
+
 /// Writes `data` to `tmp` in one write and renames it over `path`.
-fn replace(tmp: &str, path: &str, data: &[u8]) -> Result<(), Fatal> {
+fn replace(tmp: &str, path: &str, data: &[u8]) -> Result<(), (Step, Fatal)> {
     let mut f = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o644)
         .open(tmp)
-        .map_err(|e| Fatal::sys(format!("unable to open {tmp}"), e))?;
+        .map_err(|e| (Step::Open, Fatal::sys(format!("unable to open {tmp}"), e)))?;
     // An empty `pid` needs no write at all.
     match if data.is_empty() {
         Ok(0)
@@ -251,16 +259,18 @@ fn replace(tmp: &str, path: &str, data: &[u8]) -> Result<(), Fatal> {
         Ok(n) if n == data.len() => {}
         Ok(_) => {
             let _ = fs::remove_file(tmp);
-            return Err(Fatal::plain(format!(
-                "unable to write {tmp}: partial write."
-            )));
+            let w = Fatal::plain(format!("unable to write {tmp}: partial write."));
+            return Err((Step::Write, w));
         }
         Err(e) => {
             let _ = fs::remove_file(tmp);
-            return Err(Fatal::sys(format!("unable to write {tmp}"), e));
+            return Err((Step::Write, Fatal::sys(format!("unable to write {tmp}"), e)));
         }
     }
     drop(f);
     let short = tmp.rsplit('/').next().unwrap_or(tmp);
-    fs::rename(tmp, path).map_err(|e| Fatal::sys(format!("unable to rename {short} to {path}"), e))
+    fs::rename(tmp, path).map_err(|e| {
+        let w = Fatal::sys(format!("unable to rename {short} to {path}"), e);
+        (Step::Rename, w)
+    })
 }

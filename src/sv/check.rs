@@ -13,7 +13,7 @@ use super::probe::{get, Got};
 use super::status_line;
 use crate::common::errstr;
 use crate::supervise::status::Status;
-use sys::child::{decode_wait, ChildFd, Exit, Spawn};
+use sys::child::{exit_code_or_zero, ChildFd, Spawn};
 use sys::libc;
 
 /// What one check of a pending service found.
@@ -124,7 +124,7 @@ pub fn run_script(name: &[u8]) -> Script {
     match sys::child::wait_pid(pid) {
         // A death by signal has no exit code; runit reads it as 0 (pass).
         Ok(status) => Script {
-            pass: matches!(decode_wait(status), Exit::Code(0) | Exit::Signal { .. }),
+            pass: exit_code_or_zero(status) == 0,
             ran: true,
         },
         Err(e) => {

@@ -48,7 +48,7 @@ const DEFAULT_WAIT: u64 = 7;
 
 /// Printed by `-V`, in the shape of runit's RCS id.
 // compat(runit): runit prints its own `$Id: <hash> $`; ours names runit-rs
-// and its version (COMPAT-sv.md; test usage_and_argument_errors).
+// and its version (COMPAT.md, sv; test usage_and_argument_errors).
 const VERSION: &str = concat!("$Id: runit-rs ", env!("CARGO_PKG_VERSION"), " $");
 
 /// Exit codes for usage and fatal errors, by mode.

@@ -137,7 +137,7 @@ pub fn status(out: &mut Out, name: &[u8], now: u64) -> Reported {
             out.puts(b"; ");
             // compat(runit): when the log's status cannot be read runit
             // prints the warning and then a "log" line made from the main
-            // service's record; we print only the warning (COMPAT-sv.md).
+            // service's record; we print only the warning (COMPAT.md, sv).
             if let Got::Status(log_st) = get(out, log, b's') {
                 status_line::print(out, &log_st, b"log", name, now);
                 out.puts(b"\n");

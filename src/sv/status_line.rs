@@ -33,13 +33,10 @@ pub enum Shown {
 pub fn format(buf: &mut Vec<u8>, st: &Status, label: &[u8], normally_up: bool, now: u64) {
     let running = st.pid != 0;
     // compat(runit): an unknown state byte prints no state word at all.
-    let state: &[u8] = match st.state {
-        0 => b"down: ",
-        1 => b"run: ",
-        2 => b"finish: ",
-        _ => b"",
-    };
-    buf.extend_from_slice(state);
+    if let Some(state) = st.run_state() {
+        buf.extend_from_slice(state.word().as_bytes());
+        buf.extend_from_slice(b": ");
+    }
     buf.extend_from_slice(label);
     buf.extend_from_slice(b": ");
     // The pid is shown by state, the flags below by pid, as runit does.

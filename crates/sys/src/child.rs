@@ -9,7 +9,7 @@ use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-/// Highest signal number reset before exec (Linux has 64, numbered 1..=64).
+/// One past the highest signal number (Linux numbers them 1..=64).
 const NSIG: libc::c_int = 65;
 
 /// Reaps one exited child, if any: `Ok(Some((pid, wait status)))`,
@@ -71,6 +71,17 @@ pub enum Exit {
     },
 }
 
+/// The exit code in a wait status, 0 for a death by signal: runit's reading
+/// when a hook's or a check script's answer is wanted (a script killed by a
+/// signal counts as success).
+#[doc(alias = "wait_exitcode")]
+pub fn exit_code_or_zero(status: libc::c_int) -> i32 {
+    match decode_wait(status) {
+        Exit::Code(c) => c,
+        Exit::Signal { .. } => 0,
+    }
+}
+
 /// Decodes a raw wait status as returned by `waitpid`.
 pub fn decode_wait(status: libc::c_int) -> Exit {
     if libc::WIFSIGNALED(status) {
@@ -127,8 +138,8 @@ pub struct Spawn<'a> {
 
 /// Forks and execs `s` with the parent's environment, an empty signal mask
 /// and default dispositions. `Err` means fork itself failed; every later
-/// failure happens in the child, which reports it on fd 2 and exits 111, so
-/// the parent sees an ordinary exit (as with runit).
+/// failure happens in the child, which reports it on fd 2 and exits with
+/// `fail_exit`, so the parent sees an ordinary exit (as with runit).
 pub fn spawn(s: &Spawn<'_>) -> io::Result<libc::pid_t> {
     // Everything the child needs is prepared before fork: it must not
     // allocate.
@@ -146,9 +157,9 @@ pub fn spawn(s: &Spawn<'_>) -> io::Result<libc::pid_t> {
     // in the child, where it would be lost, but wait and then act by its
     // default action.
     let old = block_all();
-    // SAFETY: the process is single-threaded (runit-rs daemons never start
-    // threads), so the child may run any async-signal-safe code; `child`
-    // only calls such functions and never returns.
+    // SAFETY: after fork the child may only make async-signal-safe calls
+    // (another thread may have held a lock); `child` makes no others, does
+    // not allocate, and never returns.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         // SAFETY: we are the freshly forked child; see `child`.
@@ -174,8 +185,9 @@ unsafe fn child(
     stdin: Option<i32>,
     stdout: Option<i32>,
 ) -> ! {
-    // SAFETY: dup2, chdir, sigprocmask, sigaction, execv,
-    // write and _exit are async-signal-safe; all pointers are valid.
+    // SAFETY: dup2, close, chdir, sigprocmask, the rt_sigaction system
+    // call, execv, write and _exit are async-signal-safe; all pointers are
+    // valid.
     unsafe {
         for (from, to) in [(stdin, 0), (stdout, 1)] {
             match from {
@@ -255,15 +267,22 @@ unsafe fn die(s: &Spawn<'_>) -> ! {
 unsafe fn die_with(s: &Spawn<'_>, prefix: &[u8]) -> ! {
     // SAFETY: __errno_location is async-signal-safe and thread-local.
     let text = (s.errtext)(unsafe { *libc::__errno_location() }).as_bytes();
-    let mut buf = [0u8; 1024];
+    // Room for a path of PATH_MAX and the message; a longer one is cut,
+    // but the line still ends in a newline.
+    let mut buf = [0u8; 4200];
     let mut n = 0;
-    for part in [prefix, text, b"\n"] {
-        for &b in part {
-            if let Some(slot) = buf.get_mut(n) {
-                *slot = b;
-                n += 1;
-            }
+    for &b in prefix.iter().chain(text) {
+        if n + 1 >= buf.len() {
+            break;
         }
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = b;
+            n += 1;
+        }
+    }
+    if let Some(slot) = buf.get_mut(n) {
+        *slot = b'\n';
+        n += 1;
     }
     // SAFETY: buf holds n initialised bytes; write and _exit are
     // async-signal-safe.

@@ -1,5 +1,5 @@
-//! File-system calls std lacks: mkfifo, and the file-type check on an
-//! existing FIFO is done by callers with std's metadata.
+//! File-system calls std lacks: `mkfifo` (runsv's `control` and `ok`) and
+//! `fchdir` (sv returns to its starting directory through a descriptor).
 
 use std::ffi::CString;
 use std::io;

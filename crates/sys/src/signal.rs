@@ -1,7 +1,10 @@
 //! Signal handling by the self-pipe trick (runit, nitro): the handler only
 //! records the signal in a bitmask and writes one byte to a non-blocking
-//! pipe, which the daemon's `poll` watches. No signal is ever blocked, so
-//! nothing leaks into children through the signal mask.
+//! pipe, which the daemon's `poll` watches. Signals stay unblocked in the
+//! daemon (only [`crate::child::spawn`] blocks them around a fork), and
+//! children get default dispositions for every signal the daemon changed.
+//!
+//! Bitmasks of signals use bit `signo - 1` for signals 1 to 64 ([`bit`]).
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -9,13 +12,13 @@ use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
 static PENDING: AtomicU64 = AtomicU64::new(0);
-/// Signals whose disposition in this process is not the default (bit
-/// `1 << signo`), so that children reset just those before exec. Zero means
-/// "not known": children then reset every signal.
+/// Signals whose disposition in this process is not the default, so that
+/// children reset just those before exec. Zero means "not known" (no
+/// [`SelfPipe`] was installed): children then reset every signal.
 static NOT_DEFAULT: AtomicU64 = AtomicU64::new(0);
 
-/// Bit of signal `sig` (1..=64) in [`NOT_DEFAULT`].
-pub(crate) fn bit(sig: libc::c_int) -> u64 {
+/// Bit of signal `sig` (1..=64) in a signal bitmask; 0 for anything else.
+pub fn bit(sig: libc::c_int) -> u64 {
     if (1..=64).contains(&sig) {
         1 << (sig - 1)
     } else {
@@ -45,11 +48,7 @@ fn scan_dispositions() {
 /// and an ignored disposition survives exec: only the raw system call can
 /// see and reset them. The struct layout below is the kernel's on these
 /// architectures; elsewhere glibc's wrapper is used (see `kernel` below).
-#[cfg(any(
-    target_arch = "x86_64",
-    target_arch = "aarch64",
-    target_arch = "riscv64"
-))]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) mod kernel {
     /// The kernel's `struct sigaction` on the architectures below (with
     /// `sa_restorer`, which SIG_DFL does not need).
@@ -106,9 +105,7 @@ pub(crate) mod kernel {
 }
 
 extern "C" fn on_signal(sig: libc::c_int) {
-    if (0..64).contains(&sig) {
-        PENDING.fetch_or(1 << sig, Ordering::SeqCst);
-    }
+    PENDING.fetch_or(bit(sig), Ordering::SeqCst);
     // SAFETY: errno is thread-local and __errno_location is async-signal-safe;
     // it is saved and restored so the interrupted code sees its own value.
     let saved = unsafe { *libc::__errno_location() };
@@ -123,7 +120,8 @@ extern "C" fn on_signal(sig: libc::c_int) {
     unsafe { *libc::__errno_location() = saved };
 }
 
-/// The read end of the self-pipe plus the set of signals routed into it.
+/// The self-pipe: its read end for `poll`, and the write end the handler
+/// writes to.
 #[derive(Debug)]
 pub struct SelfPipe {
     read: OwnedFd,
@@ -155,7 +153,7 @@ impl SelfPipe {
     }
 
     /// Empties the pipe and returns the signals seen since the last call, as
-    /// a bitmask (`1 << signo`).
+    /// a bitmask (see [`bit`]).
     pub fn drain(&self) -> u64 {
         let mut buf = [0u8; 64];
         loop {
@@ -178,7 +176,7 @@ impl AsFd for SelfPipe {
 
 /// True if `mask` (from [`SelfPipe::drain`]) contains `sig`.
 pub fn contains(mask: u64, sig: libc::c_int) -> bool {
-    (0..64).contains(&sig) && mask & (1 << sig) != 0
+    mask & bit(sig) != 0
 }
 
 fn set_handler(sig: libc::c_int, handler: libc::sighandler_t) -> io::Result<()> {
@@ -197,19 +195,12 @@ fn set_handler(sig: libc::c_int, handler: libc::sighandler_t) -> io::Result<()> 
     unsafe { libc::sigemptyset(&mut sa.sa_mask) };
     // SAFETY: sa is fully initialised; the old action is not wanted.
     crate::cvt(unsafe { libc::sigaction(sig, &sa, std::ptr::null_mut()) })?;
-    if NOT_DEFAULT.load(Ordering::SeqCst) != 0 {
-        NOT_DEFAULT.fetch_or(bit(sig), Ordering::SeqCst);
-    }
     Ok(())
 }
 
 /// Fallback through glibc's `sigaction` where the kernel's struct layout is
 /// not spelled out above (signals 32 and 33 then stay as inherited).
-#[cfg(not(any(
-    target_arch = "x86_64",
-    target_arch = "aarch64",
-    target_arch = "riscv64"
-)))]
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 pub(crate) mod kernel {
     /// The handler of `sig`, if libc answers.
     pub fn handler(sig: libc::c_int) -> Option<libc::sighandler_t> {
