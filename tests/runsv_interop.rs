@@ -10,7 +10,12 @@
 //! Debian ships runit 2.1.2; where our runsv deliberately differs, the step
 //! is listed in [`ALLOWED`] with the reason.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -186,11 +186,12 @@ fn supervise(
         while let Ok(Some((pid, wstat))) = sys::child::wait_any_nohang() {
             sv.reaped(pid, wstat, now(), os);
         }
-        let ready = [fds[1].ready(), fds[2].ready()];
-        for ((which, fifo), ready) in [(Which::Main, Some(control)), (Which::Log, log_control)]
-            .into_iter()
-            .zip(ready)
-        {
+        let [_, main_ready, log_ready] = fds.map(|f| f.ready());
+        let fifos = [
+            (Which::Main, Some(control), main_ready),
+            (Which::Log, log_control, log_ready),
+        ];
+        for (which, fifo, ready) in fifos {
             let Some(fifo) = fifo.filter(|_| ready) else {
                 continue;
             };

@@ -6,7 +6,13 @@
 //! Every binary is called by absolute path: Debian's runit and ours use the
 //! same program names.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
