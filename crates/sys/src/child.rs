@@ -291,3 +291,83 @@ unsafe fn die_with(s: &Spawn<'_>, prefix: &[u8]) -> ! {
         libc::_exit(s.fail_exit)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errtext(_: i32) -> &'static str {
+        "test error"
+    }
+
+    fn run(prog: &CStr, argv: &[&CStr], stdout: ChildFd<'_>, fail_exit: i32) -> i32 {
+        let spec = Spawn {
+            prog,
+            argv,
+            stdin: ChildFd::Inherit,
+            stdout,
+            dir: None,
+            fd_error: b"",
+            dir_error: b"",
+            exec_error: b"",
+            errtext,
+            fail_exit,
+        };
+        let pid = spawn(&spec).unwrap();
+        exit_code_or_zero(wait_pid(pid).unwrap())
+    }
+
+    #[test]
+    fn wait_statuses_decode_like_runit() {
+        assert_eq!(decode_wait(3 << 8), Exit::Code(3));
+        assert_eq!(
+            decode_wait(libc::SIGKILL),
+            Exit::Signal {
+                sig: libc::SIGKILL,
+                core: false
+            }
+        );
+        assert_eq!(
+            decode_wait(libc::SIGSEGV | 0x80),
+            Exit::Signal {
+                sig: libc::SIGSEGV,
+                core: true
+            }
+        );
+        assert_eq!(exit_code_or_zero(3 << 8), 3);
+        assert_eq!(
+            exit_code_or_zero(libc::SIGTERM),
+            0,
+            "a signal death reads as 0"
+        );
+    }
+
+    #[test]
+    fn spawn_runs_the_program_and_reports_its_exit() {
+        let code = run(
+            c"/bin/sh",
+            &[c"sh", c"-c", c"exit 3"],
+            ChildFd::Inherit,
+            111,
+        );
+        assert_eq!(code, 3);
+    }
+
+    #[test]
+    fn a_failed_exec_exits_with_the_configured_code() {
+        assert_eq!(run(c"/nonexistent", &[c"x"], ChildFd::Inherit, 111), 111);
+        assert_eq!(run(c"/nonexistent", &[c"x"], ChildFd::Inherit, 0), 0);
+    }
+
+    #[test]
+    fn a_closed_stdout_is_closed_in_the_child() {
+        // Writing to fd 1 fails when it is closed.
+        let code = run(
+            c"/bin/sh",
+            &[c"sh", c"-c", c"echo x 2>/dev/null || exit 9"],
+            ChildFd::Close,
+            111,
+        );
+        assert_eq!(code, 9);
+    }
+}

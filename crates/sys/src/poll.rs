@@ -61,3 +61,29 @@ pub fn poll(fds: &mut [PollFd], timeout: Option<Duration>) -> io::Result<usize> 
     }
     Ok(n as usize)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::fd::AsFd;
+    use std::time::Instant;
+
+    #[test]
+    fn a_timeout_is_never_cut_short() {
+        // 1.5 ms rounds up to 2 ms: a deadline is not woken for early.
+        let t = Instant::now();
+        assert_eq!(poll(&mut [], Some(Duration::from_micros(1500))).unwrap(), 0);
+        assert!(t.elapsed() >= Duration::from_micros(1500));
+    }
+
+    #[test]
+    fn readiness_is_reported_per_fd() {
+        let (r, w) = crate::signal::pipe_nonblocking().unwrap();
+        let mut fds = [PollFd::new(r.as_fd(), IN), PollFd::unused()];
+        assert_eq!(poll(&mut fds, Some(Duration::ZERO)).unwrap(), 0);
+        std::fs::File::from(w).write_all(b"x").unwrap();
+        assert_eq!(poll(&mut fds, Some(Duration::ZERO)).unwrap(), 1);
+        assert!(fds[0].ready() && !fds[1].ready());
+    }
+}

@@ -220,3 +220,22 @@ pub(crate) mod kernel {
         unsafe { libc::sigaction(sig, &dfl, std::ptr::null_mut()) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_bit_per_signal_from_1_to_64() {
+        assert_eq!(bit(1), 1);
+        assert_eq!(bit(libc::SIGTERM), 1 << 14);
+        assert_eq!(bit(64), 1 << 63);
+        assert_eq!(bit(0), 0);
+        assert_eq!(bit(65), 0);
+        assert!(contains(
+            bit(libc::SIGCHLD) | bit(libc::SIGTERM),
+            libc::SIGTERM
+        ));
+        assert!(!contains(bit(libc::SIGCHLD), libc::SIGTERM));
+    }
+}
