@@ -1408,3 +1408,31 @@ fn a_supervise_link_target_of_256_bytes_is_name_too_long() {
         "runsv svc: fatal: unable to readlink ./supervise: name too long\n"
     );
 }
+
+#[test]
+fn a_stderr_nobody_reads_does_not_stop_runsv() {
+    // Warnings then fail with EPIPE; runsv must neither die of SIGPIPE nor
+    // stop supervising.
+    let s = Scratch::new("epipe");
+    let svc = s.service("svc", "exec sleep 1000");
+    let mut child = Command::new(ours("runsv"))
+        .arg("svc")
+        .current_dir(&s.path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let mut guard = Guard { child };
+    assert!(wait_until(SOON, || pid_of(&svc).is_some_and(alive)));
+    let pid = pid_of(&svc).unwrap();
+    fs::create_dir(svc.join("supervise/status.new")).unwrap();
+    runit::supervise::client::send(&svc, b"d").unwrap();
+    assert!(wait_until(SOON, || !alive(pid)));
+    fs::remove_dir(svc.join("supervise/status.new")).unwrap();
+    runit::supervise::client::send(&svc, b"u").unwrap();
+    assert!(wait_until(SOON, || pid_of(&svc).is_some_and(|p| p != pid && alive(p))));
+    assert!(guard.child.try_wait().unwrap().is_none(), "runsv died");
+}
