@@ -1436,3 +1436,36 @@ fn a_stderr_nobody_reads_does_not_stop_runsv() {
     assert!(wait_until(SOON, || pid_of(&svc).is_some_and(|p| p != pid && alive(p))));
     assert!(guard.child.try_wait().unwrap().is_none(), "runsv died");
 }
+
+#[test]
+fn a_log_that_cannot_be_stated_is_warned_about_with_runits_doubled_colon() {
+    let s = Scratch::new("logloop");
+    let svc = s.service("svc", "exec sleep 1000");
+    std::os::unix::fs::symlink("log", svc.join("log")).unwrap();
+    let fx = Fixture::start(s);
+    fx.wait_running();
+    assert!(
+        wait_until(SOON, || {
+            fx.stderr() == "runsv svc: warning: unable to stat() ./log: : symbolic link loop\n"
+        }),
+        "{:?}",
+        fx.stderr()
+    );
+    assert!(!fx.file("log/supervise").exists(), "no log service");
+}
+
+#[test]
+fn a_hook_killed_by_a_signal_counts_as_success() {
+    let s = Scratch::new("hook-killed");
+    let svc = s.service("svc", SIGNAL_RECORDER);
+    script(&svc.join("control/h"), "echo h >> hooks; kill -9 $$");
+    let fx = Fixture::start(s);
+    fx.wait_running();
+    fx.wait_file("ready");
+    fx.send("h");
+    fx.wait_last_line("hooks", "h");
+    // Sentinel: USR1 (no hook) arrives after any HUP runsv would have sent.
+    fx.send("1");
+    fx.wait_last_line("sigs", "USR1");
+    assert_eq!(lines(&fx.file("sigs")), ["USR1"], "HUP was sent");
+}
