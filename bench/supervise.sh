@@ -185,6 +185,21 @@ value_of() {
     fi
 }
 
+# pair_rows LABEL SECOND OUT: OUT holds a helper's result lines, Debian's
+# first and ours second (when ours runs); each line is "ok MEDIAN OTHER" or
+# "fail ...". Adds the rows "LABEL, median (ms)" and "LABEL, SECOND (ms)".
+pair_rows() {
+    local label=$1 second=$2 deb ours lines
+    mapfile -t lines <<<"$3"
+    deb=${lines[0]}
+    ours="fail runsv did not start its service"
+    if ((ours_ok)); then ours=${lines[1]}; fi
+    report_failure "debian" "$deb"
+    report_failure "ours" "$ours"
+    row "$label, median (ms)" "$(value_of "$deb" 1)" "$(value_of "$ours" 1)"
+    row "$label, $second (ms)" "$(value_of "$deb" 2)" "$(value_of "$ours" 2)"
+}
+
 # report_failure LABEL RESULT: explain a "fail" result on stderr.
 report_failure() {
     [[ $2 == ok* ]] || note "$1: ${2#fail }"
@@ -334,15 +349,7 @@ echo "== 3. restart after kill -9 of a service up > 1.1 s ($N_RESTARTS times)"
 # Both services are crashed in turn by one helper, so they share conditions.
 svcs=("$DEB_SVC")
 if ((ours_ok)); then svcs+=("$OURS_SVC"); fi
-out=$(helper restart "$N_RESTARTS" "${svcs[@]}")
-mapfile -t restart <<<"$out"
-rs_deb=${restart[0]}
-rs_ours="fail runsv did not start its service"
-if ((ours_ok)); then rs_ours=${restart[1]}; fi
-report_failure "debian" "$rs_deb"
-report_failure "ours" "$rs_ours"
-row "restart after crash, median (ms)" "$(value_of "$rs_deb" 1)" "$(value_of "$rs_ours" 1)"
-row "restart after crash, p90 (ms)" "$(value_of "$rs_deb" 2)" "$(value_of "$rs_ours" 2)"
+pair_rows "restart after crash" p90 "$(helper restart "$N_RESTARTS" "${svcs[@]}")"
 echo
 
 # --- 3b. a command during the restart throttle ------------------------------
@@ -363,15 +370,7 @@ if ((ours_ok)); then
     thr_dirs+=("$SCRATCH/throttle-ours")
 fi
 helper wait-supervised "$START_TIMEOUT" "${thr_dirs[@]}" >/dev/null
-out=$(helper throttle "$N_THROTTLE" "${thr_dirs[@]}")
-mapfile -t thr <<<"$out"
-th_deb=${thr[0]}
-th_ours="fail runsv did not start its service"
-if ((ours_ok)); then th_ours=${thr[1]}; fi
-report_failure "debian" "$th_deb"
-report_failure "ours" "$th_ours"
-row "sv down during restart throttle, median (ms)" "$(value_of "$th_deb" 1)" "$(value_of "$th_ours" 1)"
-row "sv down during restart throttle, max (ms)" "$(value_of "$th_deb" 2)" "$(value_of "$th_ours" 2)"
+pair_rows "sv down during restart throttle" max "$(helper throttle "$N_THROTTLE" "${thr_dirs[@]}")"
 echo
 
 # --- 4. sv control round trip ------------------------------------------------
