@@ -1469,3 +1469,35 @@ fn a_hook_killed_by_a_signal_counts_as_success() {
     fx.wait_last_line("sigs", "USR1");
     assert_eq!(lines(&fx.file("sigs")), ["USR1"], "HUP was sent");
 }
+
+#[test]
+fn a_service_dir_that_is_a_file_is_fatal() {
+    let s = Scratch::new("notdir");
+    fs::write(s.join("svc"), b"").unwrap();
+    let (code, _, err) = run_to_exit(&ours("runsv"), "runsv", &["svc"], &s.path);
+    assert_eq!(code, 111);
+    assert_eq!(
+        err,
+        "runsv svc: fatal: unable to change to directory: not a directory\n"
+    );
+}
+
+#[test]
+fn a_missing_run_is_reported_and_retried_while_runsv_stays_up() {
+    let s = Scratch::new("norun");
+    let svc = s.service("svc", "exec sleep 1000");
+    fs::remove_file(svc.join("run")).unwrap();
+    let mut fx = Fixture::start(s);
+    let line = "runsv svc: fatal: unable to start ./run: file does not exist\n";
+    // Reported again on each retry (the throttle spaces them a second apart).
+    assert!(
+        wait_until(SOON, || fx.stderr().matches(line).count() >= 2),
+        "{:?}",
+        fx.stderr()
+    );
+    assert!(fx.runsv_alive());
+    // Once run appears, the next retry starts it.
+    script(&svc.join("run"), "exec sleep 1000");
+    fx.wait_running();
+    assert!(fx.runsv_alive());
+}
