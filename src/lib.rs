@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod chpst;
 pub mod common;
 pub mod runsv;
 pub mod supervise;
