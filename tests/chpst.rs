@@ -1,0 +1,612 @@
+//! End-to-end tests of chpst and its personalities (spec: chpst.md).
+//! Most are differential: the same options run once under Debian's
+//! `/usr/bin/chpst` (2.1.2) and once under ours, the child printing what it
+//! observes (ids, limits, environment, descriptors, nice level, session),
+//! and stdout, stderr and exit code must be identical after the 2.1.2 vs
+//! 2.3.0 differences in [`ALLOWED_DIFFERENCES`] are accounted for. Each
+//! test also asserts the expected value itself, so two equally broken
+//! programs cannot pass. Personalities run through symlinks in a scratch
+//! directory, and envdir/setuidgid/softlimit also against daemontools.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{debian, ours, run_client, Guard, Ran, Scratch};
+
+/// Where runit 2.3.0 (ours) and Debian's chpst 2.1.2 differ on purpose
+/// (compat-matrix.md, chpst rows): (ours, Debian's) text in messages. The
+/// usage text gained `[-C pwd]` in 2.2.0.
+const ALLOWED_DIFFERENCES: &[(&str, &str)] =
+    &[(" [-/ root] [-C pwd] [-n nice]", " [-/ root] [-n nice]")];
+
+/// A scratch dir with `chpst` and every personality name as symlinks to
+/// `bin` (`which` is "ours" or "debian").
+fn tools(s: &Scratch, which: &str, bin: &Path) -> PathBuf {
+    let dir = s.join(which);
+    fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "chpst",
+        "setuidgid",
+        "envuidgid",
+        "envdir",
+        "pgrphack",
+        "setlock",
+        "softlimit",
+        "dsetlock",
+    ] {
+        symlink(bin, dir.join(name)).unwrap();
+    }
+    dir
+}
+
+/// Runs `name args...` (a personality name, or "chpst") under both
+/// implementations in `cwd`; asserts identical results; returns ours.
+fn both_in(name: &str, args: &[&str], cwd: &Path) -> Ran {
+    both_env(name, args, cwd, &[])
+}
+
+/// [`both_in`] with extra environment variables for chpst itself.
+fn both_env(name: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Ran {
+    let s = Scratch::new("chpst-bin");
+    let mut ran = Vec::new();
+    for (which, bin) in [("ours", Some(ours("chpst"))), ("debian", debian("chpst"))] {
+        let Some(bin) = bin else { continue };
+        let prog = tools(&s, which, &bin).join(name);
+        let path = [("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")];
+        let out = common::run(&prog, args, cwd, &[&path[..], env].concat());
+        ran.push((which, ran_of(&out)));
+    }
+    let mut mine = ran[0].1.clone();
+    if let Some((_, theirs)) = ran.get(1) {
+        let mut normal = mine.clone();
+        for (o, d) in ALLOWED_DIFFERENCES {
+            normal.stderr = normal.stderr.replace(o, d);
+        }
+        assert_eq!(normal, *theirs, "{name} {args:?}: ours vs Debian's");
+    }
+    mine.stderr = mine.stderr.replace('\0', "");
+    mine
+}
+
+fn ran_of(out: &std::process::Output) -> Ran {
+    use std::os::unix::process::ExitStatusExt;
+    Ran {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out
+            .status
+            .code()
+            .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0)),
+    }
+}
+
+fn both(args: &[&str]) -> Ran {
+    let s = Scratch::new("chpst-cwd");
+    both_in("chpst", args, &s.path)
+}
+
+fn is_root() -> bool {
+    let out = Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&out.stdout).trim() == "0" {
+        return true;
+    }
+    eprintln!("skipped: needs root");
+    false
+}
+
+const USAGE: &str = "usage: chpst [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog\n\n";
+
+#[test]
+fn chpst_usage_and_version() {
+    let r = both(&[]);
+    assert_eq!((r.code, r.stderr.as_str()), (100, USAGE));
+    let r = both(&["-Z", "true"]);
+    assert_eq!(r.stderr, format!("chpst: illegal option -- Z\n{USAGE}"));
+    let r = both(&["-u"]);
+    assert_eq!(
+        r.stderr,
+        format!("chpst: option requires an argument -- u\n{USAGE}")
+    );
+    for bad in [
+        &["-l", "a", "-L", "b", "true"][..],
+        &["-l", "a", "-l", "b", "true"],
+        &["-n", "x", "true"],
+        &["-o", "5x", "true"],
+        &["-m", "1k", "true"],
+    ] {
+        let r = both(bad);
+        assert_eq!((r.code, r.stderr.as_str()), (100, USAGE), "{bad:?}");
+    }
+    // -V: a version line, then the usage text (the id differs by design).
+    let r = run_client(&ours("chpst"), &["-V"], Path::new("/"));
+    assert_eq!(r.code, 100);
+    assert!(r.stderr.starts_with("$Id: runit-rs "), "{}", r.stderr);
+    assert!(r.stderr.ends_with(USAGE));
+}
+
+#[test]
+fn chpst_missing_program() {
+    let r = both(&["nonexistent-prog"]);
+    assert_eq!(r.code, 111);
+    assert_eq!(
+        r.stderr,
+        "chpst: fatal: unable to run: nonexistent-prog: file does not exist\n"
+    );
+    let r = both(&["-b", "shown", "nonexistent-prog"]);
+    assert_eq!(
+        r.stderr,
+        "chpst: fatal: unable to run: shown: file does not exist\n"
+    );
+    let r = both(&["/nonexistent/prog"]);
+    assert_eq!(
+        r.stderr,
+        "chpst: fatal: unable to run: /nonexistent/prog: file does not exist\n"
+    );
+}
+
+#[test]
+fn chpst_argv0() {
+    let r = both(&["-b", "fake-name", "sh", "-c", "echo $0"]);
+    assert_eq!(r.stdout, "fake-name\n");
+}
+
+#[test]
+fn chpst_user_specs() {
+    if !is_root() {
+        return;
+    }
+    let r = both(&["-u", "nobody", "id"]);
+    assert_eq!(
+        r.stdout,
+        "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n"
+    );
+    let r = both(&["-u", "root", "id"]);
+    assert_eq!(r.stdout, "uid=0(root) gid=0(root) groups=0(root)\n");
+    let r = both(&["-u", "nobody:nogroup:daemon", "id", "-G"]);
+    assert_eq!(r.stdout, "65534 1\n");
+    let r = both(&["-u", ":1234:5678:91", "sh", "-c", "id -u; id -g; id -G"]);
+    assert_eq!(r.stdout, "1234\n5678\n5678 91\n");
+    for (spec, text) in [
+        (":1234", "invalid uid/gids: 1234"),
+        (":12x:5", "invalid uid/gids: 12x:5"),
+        ("nosuchuser", "unknown user/group: nosuchuser"),
+        (
+            "nobody:nosuchgroup",
+            "unknown user/group: nobody:nosuchgroup",
+        ),
+    ] {
+        let r = both(&["-u", spec, "id"]);
+        assert_eq!((r.code, r.stderr), (111, format!("chpst: fatal: {text}\n")));
+    }
+}
+
+#[test]
+fn chpst_env_user() {
+    let r = both(&["-U", "nobody:nogroup", "sh", "-c", "echo $UID $GID; id -u"]);
+    let me = String::from_utf8(Command::new("id").arg("-u").output().unwrap().stdout).unwrap();
+    assert_eq!(r.stdout, format!("65534 65534\n{me}"));
+    let r = both(&["-U", ":5:6:7", "sh", "-c", "echo $UID $GID"]);
+    assert_eq!(r.stdout, "5 6\n");
+    let r = both(&["-U", "nosuchuser", "true"]);
+    assert_eq!(r.stderr, "chpst: fatal: unknown user/group: nosuchuser\n");
+}
+
+fn envdir_fixture(s: &Scratch) -> PathBuf {
+    let d = s.join("env");
+    fs::create_dir_all(d.join("sub")).unwrap();
+    fs::write(d.join("A"), "value1  \t\nsecond line\n").unwrap();
+    fs::write(d.join("EMPTY"), "").unwrap();
+    fs::write(d.join("NL"), "\n").unwrap();
+    fs::write(d.join("Z"), "a\0b").unwrap();
+    fs::write(d.join("Q=B"), "x=y").unwrap();
+    fs::write(d.join(".hidden"), "no").unwrap();
+    fs::write(d.join("PATH"), "/nonexistent").unwrap();
+    d
+}
+
+const SHOW_ENV: &str = "for v in A EMPTY NL Z Q PATH; do eval \"printf '%s=[%s] ' $v \\\"\\${$v-unset}\\\"\"; done; /usr/bin/env | /bin/grep -c hidden";
+
+#[test]
+fn chpst_envdir() {
+    let s = Scratch::new("chpst-env");
+    envdir_fixture(&s);
+    // EMPTY is set in the caller's environment: the empty file removes it.
+    let r = both_env(
+        "chpst",
+        &["-e", "env", "/bin/sh", "-c", SHOW_ENV],
+        &s.path,
+        &[("EMPTY", "1")],
+    );
+    assert_eq!(
+        r.stdout,
+        "A=[value1] EMPTY=[unset] NL=[] Z=[a\nb] Q=[B=x=y] PATH=[/nonexistent] 0\n"
+    );
+    assert_eq!((r.code, r.stderr.as_str()), (1, ""));
+    // The subdirectory is skipped, with a warning under -v only; PATH is
+    // searched in the original environment, not the envdir's.
+    let r = both_in(
+        "chpst",
+        &["-v", "-e", "env", "sh", "-c", "echo $PATH"],
+        &s.path,
+    );
+    assert_eq!(r.stdout, "/nonexistent\n");
+    assert_eq!(
+        r.stderr,
+        "chpst: warning: unable to read env/sub: is a directory\n"
+    );
+    let r = both_in("chpst", &["-e", "missing", "true"], &s.path);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            111,
+            "chpst: fatal: unable to switch to directory: missing: file does not exist\n"
+        )
+    );
+}
+
+#[test]
+fn envdir_personality() {
+    let s = Scratch::new("envdir-p");
+    let d = envdir_fixture(&s);
+    let r = both_in("envdir", &["env", "true"], &s.path);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            111,
+            "chpst: fatal: unable to read env/sub: is a directory\n"
+        )
+    );
+    fs::remove_dir(d.join("sub")).unwrap();
+    let r = both_env(
+        "envdir",
+        &["env", "/bin/sh", "-c", SHOW_ENV],
+        &s.path,
+        &[("EMPTY", "1")],
+    );
+    assert_eq!(
+        r.stdout,
+        "A=[value1] EMPTY=[unset] NL=[] Z=[a\nb] Q=[B=x=y] PATH=[/nonexistent] 0\n"
+    );
+    // daemontools' envdir documents the same rules (first line, trailing
+    // blanks dropped, empty file unsets): compare the plain variables.
+    if let Some(dt) = debian("envdir") {
+        let show = "echo \"$A|${EMPTY-unset}|$NL|$PATH\"";
+        let args = ["env", "/bin/sh", "-c", show];
+        let env = [("PATH", "/usr/bin:/bin"), ("EMPTY", "1")];
+        let theirs = ran_of(&common::run(&dt, &args, &s.path, &env));
+        let mine = both_env("envdir", &args, &s.path, &[("EMPTY", "1")]);
+        assert_eq!(mine, theirs);
+        assert_eq!(mine.stdout, "value1|unset||/nonexistent\n");
+    }
+    let r = both_in("envdir", &["env"], &s.path);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (100, "usage: envdir dir child\n\n")
+    );
+}
+
+#[test]
+fn chpst_chroot_and_chdir() {
+    let r = both(&["-/", "/nonexistent", "true"]);
+    assert_eq!(
+        r.stderr,
+        "chpst: fatal: unable to change directory: /nonexistent: file does not exist\n"
+    );
+    if !is_root() {
+        return;
+    }
+    // chroot to "/" keeps the programs reachable; the cwd becomes the root.
+    let r = both(&["-/", "/", "pwd"]);
+    assert_eq!(r.stdout, "/\n");
+    // -C (2.3.0): Debian's 2.1.2 rejects it, so check ours alone.
+    let s = Scratch::new("chpst-C");
+    fs::create_dir_all(s.join("sub")).unwrap();
+    let r = run_client(&ours("chpst"), &["-C", "sub", "pwd"], &s.path);
+    assert_eq!(r.stdout, format!("{}\n", s.join("sub").display()));
+    let r = run_client(
+        &ours("chpst"),
+        &["-/", "/usr", "-C", "bin", "/bin/pwd"],
+        &s.path,
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, "/bin\n"));
+    let r = run_client(&ours("chpst"), &["-C", "nope", "true"], &s.path);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            111,
+            "chpst: fatal: unable to change directory: nope: file does not exist\n"
+        )
+    );
+    if let Some(d) = debian("chpst") {
+        let r = run_client(&d, &["-C", "sub", "pwd"], &s.path);
+        assert_eq!(r.code, 100);
+        assert!(r.stderr.starts_with("chpst: illegal option -- C\n"));
+    }
+}
+
+#[test]
+fn chpst_nice() {
+    let nice = ["sh", "-c", "cut -d' ' -f19 /proc/self/stat"];
+    let r = both(&[&["-n", "5"][..], &nice].concat());
+    assert_eq!(r.stdout, "5\n");
+    let r = both(&[&["-n", "+3"][..], &nice].concat());
+    assert_eq!(r.stdout, "3\n");
+    let r = both(&[&["-n", ""][..], &nice].concat());
+    assert_eq!(r.stdout, "0\n");
+    if is_root() {
+        let r = both(&[&["-n", "-2"][..], &nice].concat());
+        assert_eq!(r.stdout, "-2\n");
+    }
+}
+
+fn limit(r: &Ran, name: &str) -> String {
+    r.stdout
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no {name} in {}", r.stdout))
+        .split_whitespace()
+        .rev()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn chpst_limits() {
+    let r = both(&["-m", "100000000", "cat", "/proc/self/limits"]);
+    assert!(
+        limit(&r, "Max data size").contains(" 100000000 "),
+        "{}",
+        r.stdout
+    );
+    assert!(limit(&r, "Max address space").contains(" 100000000 "));
+    assert!(limit(&r, "Max stack size").contains(" 100000000 "));
+    let r = both(&[
+        "-o",
+        "100",
+        "-c",
+        "1000",
+        "-t",
+        "5",
+        "-f",
+        "3000",
+        "-p",
+        "40",
+        "-r",
+        "5000",
+        "-d",
+        "50000000",
+        "cat",
+        "/proc/self/limits",
+    ]);
+    assert!(
+        limit(&r, "Max open files").starts_with("Max open files 100 "),
+        "{}",
+        r.stdout
+    );
+    assert!(limit(&r, "Max cpu time").starts_with("Max cpu time 5 "));
+    assert!(limit(&r, "Max core file size").starts_with("Max core file size 1000 "));
+    assert!(limit(&r, "Max file size").starts_with("Max file size 3000 "));
+    assert!(limit(&r, "Max processes").starts_with("Max processes 40 "));
+    assert!(limit(&r, "Max resident set").starts_with("Max resident set 5000 "));
+    assert!(limit(&r, "Max data size").starts_with("Max data size 50000000 "));
+    // Raised no higher than the hard limit, which stays unchanged.
+    let r = both(&["-o", "99999999", "sh", "-c", "ulimit -Sn; ulimit -Hn"]);
+    let l: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(l[0], l[1]);
+    // quirk: an empty number is 0. A dynamic child cannot even load libc
+    // then, so the child is our static chpst, which fails to open a file.
+    let me = ours("chpst");
+    let r = both(&["-o", "", me.to_str().unwrap(), "-L", "lk", "true"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            111,
+            "chpst: fatal: unable to open lock: lk: process cannot open more files\n"
+        )
+    );
+}
+
+#[test]
+fn chpst_close_and_setsid() {
+    // Closed, not redirected to /dev/null: the shell sees no descriptor.
+    let open = "for f in 0 1 2; do [ -e /proc/$$/fd/$f ] && echo $f >&2; done; true";
+    let r = both(&["-0", "-1", "sh", "-c", open]);
+    assert_eq!(r.stderr, "2\n");
+    let r = both(&["-2", "sh", "-c", &open.replace(">&2", "")]);
+    assert_eq!(r.stdout, "0\n1\n");
+    // Field 6 of stat is the session id: 1 line when the shell leads it.
+    let show = "[ \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$ ]; echo $((1 + $?))";
+    let r = both(&["-P", "sh", "-c", show]);
+    assert_eq!(r.stdout.trim(), "1", "session id = pid after -P");
+    let r = both(&["sh", "-c", show]);
+    assert_eq!(r.stdout.trim(), "2");
+    let r = both_in("pgrphack", &["sh", "-c", show], Path::new("/"));
+    assert_eq!(r.stdout.trim(), "1");
+}
+
+/// Holds `file` locked (with util-linux flock) until dropped.
+fn hold_lock(s: &Scratch, file: &Path) -> Guard {
+    let g = Guard::spawn(
+        Path::new("/usr/bin/flock"),
+        &[file.to_str().unwrap(), "sleep", "60"],
+        &s.path,
+        &s.join("flock.err"),
+    );
+    assert!(common::wait_until(common::SOON, || {
+        Command::new("/usr/bin/flock")
+            .args(["-n", file.to_str().unwrap(), "true"])
+            .status()
+            .map(|s| !s.success())
+            .unwrap_or(false)
+    }));
+    g
+}
+
+#[test]
+fn chpst_locks() {
+    let s = Scratch::new("chpst-lock");
+    let lk = s.join("lk");
+    let r = both_in("chpst", &["-L", "lk", "sh", "-c", "echo ok"], &s.path);
+    assert_eq!(r.stdout, "ok\n");
+    let holder = hold_lock(&s, &lk);
+    let r = both_in("chpst", &["-L", "lk", "true"], &s.path);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (111, "chpst: fatal: unable to lock: lk: temporary failure\n")
+    );
+    let r = both_in("setlock", &["lk", "true"], &s.path);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (111, "chpst: fatal: unable to lock: lk: temporary failure\n")
+    );
+    let r = both_in("setlock", &["-x", "lk", "true"], &s.path);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = both_in("chpst", &["-L", "nodir/lk", "true"], &s.path);
+    assert_eq!(
+        r.stderr,
+        "chpst: fatal: unable to open lock: nodir/lk: file does not exist\n"
+    );
+    // -l and setlock -n wait: still waiting while the holder lives.
+    for (name, args) in [
+        ("chpst", &["-l", "lk", "true"][..]),
+        ("setlock", &["-n", "lk", "true"]),
+    ] {
+        let mut w = Guard::spawn(
+            &tools(&s, name, &ours("chpst")).join(name),
+            args,
+            &s.path,
+            &s.join("w.err"),
+        );
+        assert!(
+            w.wait_exit(Duration::from_millis(500)).is_none(),
+            "{name} did not wait"
+        );
+    }
+    drop(holder);
+    let mut w = Guard::spawn(
+        &tools(&s, "after", &ours("chpst")).join("chpst"),
+        &["-l", "lk", "true"],
+        &s.path,
+        &s.join("w.err"),
+    );
+    assert_eq!(w.wait_exit(common::SOON).map(|s| s.code()), Some(Some(0)));
+    // The program holds the lock: the descriptor survives the exec.
+    let r = both_in(
+        "chpst",
+        &["-L", "lk", "sh", "-c", "flock -n lk true; echo $?"],
+        &s.path,
+    );
+    assert_eq!(r.stdout, "1\n");
+}
+
+#[test]
+fn setuidgid_and_envuidgid() {
+    let r = both_in(
+        "envuidgid",
+        &["nobody", "sh", "-c", "echo $UID $GID"],
+        Path::new("/"),
+    );
+    assert_eq!(r.stdout, "65534 65534\n");
+    let r = both_in("setuidgid", &["nobody:daemon", "id"], Path::new("/"));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (111, "chpst: fatal: unknown account: nobody:daemon\n")
+    );
+    let r = both_in("setuidgid", &["nobody"], Path::new("/"));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (100, "usage: setuidgid account child\n\n")
+    );
+    let r = both_in("envuidgid", &[], Path::new("/"));
+    assert_eq!(r.stderr, "usage: envuidgid account child\n\n");
+    if !is_root() {
+        return;
+    }
+    let r = both_in("setuidgid", &["nobody", "id"], Path::new("/"));
+    assert_eq!(
+        r.stdout,
+        "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n"
+    );
+    if let Some(dt) = debian("setuidgid") {
+        assert_eq!(
+            run_client(&dt, &["nobody", "id"], Path::new("/")).stdout,
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn softlimit_personality() {
+    let r = both_in(
+        "softlimit",
+        &["-o", "=", "sh", "-c", "ulimit -Sn; ulimit -Hn"],
+        Path::new("/"),
+    );
+    let l: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(l[0], l[1]);
+    let r = both_in(
+        "softlimit",
+        &["-o", "50", "-t", "7", "sh", "-c", "ulimit -n; ulimit -t"],
+        Path::new("/"),
+    );
+    assert_eq!(r.stdout, "50\n7\n");
+    if let Some(dt) = debian("softlimit") {
+        assert_eq!(
+            run_client(
+                &dt,
+                &["-o", "50", "-t", "7", "sh", "-c", "ulimit -n; ulimit -t"],
+                Path::new("/")
+            ),
+            r
+        );
+    }
+    let r = both_in("softlimit", &["-o", "x", "true"], Path::new("/"));
+    assert_eq!(r.stderr, USAGE.replace("usage: chpst", "usage: softlimit"));
+    let su = "usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child\n\n";
+    let r = both_in("softlimit", &["-Z"], Path::new("/"));
+    assert_eq!(
+        (r.code, r.stderr),
+        (100, format!("softlimit: illegal option -- Z\n{su}"))
+    );
+    let r = both_in("softlimit", &[], Path::new("/"));
+    assert_eq!(r.stderr, su);
+}
+
+#[test]
+fn personality_usage_texts() {
+    for (name, text) in [
+        ("pgrphack", "usage: pgrphack child\n\n"),
+        (
+            "setlock",
+            "usage: setlock [ -nNxX ] file program [ arg ... ]\n\n",
+        ),
+        (
+            "dsetlock",
+            "usage: setlock [ -nNxX ] file program [ arg ... ]\n\n",
+        ),
+    ] {
+        let r = both_in(name, &[], Path::new("/"));
+        assert_eq!((r.code, r.stderr.as_str()), (100, text), "{name}");
+    }
+    let r = both_in("setlock", &["-Z"], Path::new("/"));
+    assert_eq!(
+        r.stderr,
+        "setlock: illegal option -- Z\nusage: setlock [ -nNxX ] file program [ arg ... ]\n\n"
+    );
+}
