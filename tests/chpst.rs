@@ -610,3 +610,90 @@ fn personality_usage_texts() {
         "setlock: illegal option -- Z\nusage: setlock [ -nNxX ] file program [ arg ... ]\n\n"
     );
 }
+
+#[test]
+fn chpst_path_search() {
+    let s = Scratch::new("chpst-path");
+    // An unexecutable `prog` earlier in PATH is skipped (EACCES), the next
+    // one runs; with no runnable one the last non-ENOENT error is reported.
+    fs::create_dir_all(s.join("a")).unwrap();
+    fs::write(s.join("a/prog"), "#!/bin/sh\necho from-a\n").unwrap();
+    common::script(&s.join("b/prog"), "echo from-b");
+    let dirs = format!("{}:{}", s.join("a").display(), s.join("b").display());
+    let r = both_env("chpst", &["prog"], &s.path, &[("PATH", &dirs)]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "from-b\n"));
+    let only_a = format!("/nonexistent:{}", s.join("a").display());
+    let r = both_env("chpst", &["prog"], &s.path, &[("PATH", &only_a)]);
+    if is_root() {
+        // root may execute nothing without an x bit either: EACCES.
+        assert_eq!(
+            r.stderr,
+            "chpst: fatal: unable to run: prog: access denied\n"
+        );
+    }
+    assert_eq!(r.code, 111);
+    // An empty PATH element is the current directory.
+    let r = both_env("chpst", &["prog"], &s.join("b"), &[("PATH", ":/bin")]);
+    assert_eq!(r.stdout, "from-b\n");
+}
+
+#[test]
+fn setlock_exec_failure() {
+    let s = Scratch::new("setlock-x");
+    let r = both_in("setlock", &["-x", "lk", "nonexistent-prog"], &s.path);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = both_in("setlock", &["-X", "lk", "nonexistent-prog"], &s.path);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            111,
+            "chpst: fatal: unable to run: nonexistent-prog: file does not exist\n"
+        )
+    );
+    let r = both_in("setlock", &["-x", "nodir/lk", "true"], &s.path);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn chpst_user_lookup_after_chroot() {
+    if !is_root() {
+        return;
+    }
+    // A root holding only our static binary and its own passwd/group: the
+    // names resolve there, not in the host's databases. The inner chpst
+    // creates a lock file whose owner shows the ids.
+    use std::os::unix::fs::MetadataExt;
+    let s = Scratch::new("chpst-root");
+    let mut owners = Vec::new();
+    for (which, bin) in [("ours", Some(ours("chpst"))), ("debian", debian("chpst"))] {
+        let Some(bin) = bin else { continue };
+        let root = s.join(which);
+        fs::create_dir_all(root.join("etc")).unwrap();
+        fs::create_dir_all(root.join("bin")).unwrap();
+        fs::create_dir_all(root.join("w")).unwrap();
+        fs::write(root.join("etc/passwd"), "zed:x:4242:4343::/:/bin/chpst\n").unwrap();
+        fs::write(root.join("etc/group"), "zgrp:x:4343:\nother:x:4545:\n").unwrap();
+        fs::set_permissions(
+            root.join("w"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .unwrap();
+        fs::copy(ours("chpst"), root.join("bin/chpst")).unwrap();
+        let args = [
+            "-/",
+            root.to_str().unwrap(),
+            "-u",
+            "zed:other",
+            "/bin/chpst",
+            "-L",
+            "/w/lk",
+            "/bin/chpst",
+        ];
+        let r = ran_of(&common::run(&bin, &args, &s.path, &[]));
+        // The innermost chpst has no program: usage, exit 100.
+        assert_eq!(r.code, 100, "{which}: {r:?}");
+        let m = fs::metadata(root.join("w/lk")).unwrap();
+        owners.push((m.uid(), m.gid()));
+    }
+    assert!(owners.iter().all(|o| *o == (4242, 4545)), "{owners:?}");
+}
