@@ -178,8 +178,19 @@ fn chpst_user_specs() {
     assert_eq!(r.stdout, "65534 1\n");
     let r = both(&["-u", ":1234:5678:91", "sh", "-c", "id -u; id -g; id -G"]);
     assert_eq!(r.stdout, "1234\n5678\n5678 91\n");
+    // quirks: empty numeric fields are 0, large ones truncated to 32 bits.
+    let ids = ["sh", "-c", "id -u; id -G"];
+    let r = both(&[&["-u", ":1:2:"][..], &ids].concat());
+    assert_eq!(r.stdout, "1\n2 0\n");
+    let r = both(&[&["-u", "::"][..], &ids].concat());
+    assert_eq!(r.stdout, "0\n0\n");
+    let r = both(&[&["-u", ":99999999999:1"][..], &ids].concat());
+    assert_eq!(r.stdout, "1215752191\n1\n");
     for (spec, text) in [
         (":1234", "invalid uid/gids: 1234"),
+        (":", "invalid uid/gids: "),
+        ("nobody:", "unknown user/group: nobody:"),
+        ("", "unknown user/group: "),
         (":12x:5", "invalid uid/gids: 12x:5"),
         ("nosuchuser", "unknown user/group: nosuchuser"),
         (

@@ -63,14 +63,17 @@ pub fn resolve(spec: &std::ffi::OsStr) -> Result<Ids, Fatal> {
     Ok(Ids { uid, gids })
 }
 
-/// `UID:GID[:GID…]`, digits only, at least one gid.
+/// `UID:GID[:GID…]`: digits only, at least one gid. quirk (runit's
+/// `scan_ulong` without checks): an empty field is 0 (`::` is root, `:1:2:`
+/// has groups 2 and 0) and a large number is truncated to 32 bits.
 fn numeric(s: &[u8]) -> Option<Ids> {
     let mut fields = s.split(|&c| c == b':');
     let uid = number(fields.next()?)?;
     let mut gids = Vec::new();
     for f in fields {
+        let gid = number(f)?;
         if gids.len() < MAX_GROUPS {
-            gids.push(number(f)?);
+            gids.push(gid);
         }
     }
     if gids.is_empty() {
@@ -81,10 +84,8 @@ fn numeric(s: &[u8]) -> Option<Ids> {
 
 fn number(f: &[u8]) -> Option<u32> {
     let (v, n) = scan_ulong(f);
-    if n == 0 || n != f.len() {
-        return None;
-    }
-    u32::try_from(v).ok()
+    // Truncation on purpose: runit stores the unsigned long in a uid_t.
+    (n == f.len()).then_some(v as u32)
 }
 
 /// Resolves a personality's plain account name (no `:` syntax).
@@ -135,8 +136,21 @@ mod tests {
             })
         );
         assert_eq!(numeric(b"1234"), None);
-        assert_eq!(numeric(b"1234:"), None);
+        assert_eq!(
+            numeric(b":"),
+            Some(Ids {
+                uid: 0,
+                gids: vec![0]
+            })
+        );
+        assert_eq!(
+            numeric(b"1:2:"),
+            Some(Ids {
+                uid: 1,
+                gids: vec![2, 0]
+            })
+        );
+        assert_eq!(numeric(b"99999999999:1").map(|i| i.uid), Some(1215752191));
         assert_eq!(numeric(b"12x:5"), None);
-        assert_eq!(numeric(b":5"), None);
     }
 }
