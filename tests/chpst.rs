@@ -157,6 +157,25 @@ fn chpst_missing_program() {
 }
 
 #[test]
+fn chpst_leaves_signal_dispositions_alone() {
+    // Rust ignores SIGPIPE at startup; the exec'd program must not inherit
+    // that. Other ignores (the test runner leaves signal 32 ignored) pass
+    // through unchanged, as with runit's C chpst: the comparison checks it.
+    let sigpipe = |r: &Ran| {
+        let hex = r.stdout.trim().strip_prefix("SigIgn:").unwrap().trim();
+        u64::from_str_radix(hex, 16).unwrap() & (1 << 12)
+    };
+    let r = both(&["grep", "SigIgn", "/proc/self/status"]);
+    assert_eq!(sigpipe(&r), 0, "{r:?}");
+    let r = both_in(
+        "pgrphack",
+        &["grep", "SigIgn", "/proc/self/status"],
+        Path::new("/"),
+    );
+    assert_eq!(sigpipe(&r), 0, "{r:?}");
+}
+
+#[test]
 fn chpst_argv0() {
     let r = both(&["-b", "fake-name", "sh", "-c", "echo $0"]);
     assert_eq!(r.stdout, "fake-name\n");

@@ -65,6 +65,8 @@ pub fn run(
     let Some(envp) = env.iter().map(|e| cstr(e)).collect::<Option<Vec<_>>>() else {
         return fail(inval());
     };
+    // Undo Rust's SIGPIPE ignore, which the program would inherit.
+    sys::procstate::default_sigpipe();
     let p = prog.as_bytes();
     if p.contains(&b'/') {
         let Some(c) = cstr(p) else {

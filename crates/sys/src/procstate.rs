@@ -203,3 +203,11 @@ pub fn clear_cloexec(fd: RawFd) -> io::Result<()> {
     // SAFETY: as above.
     crate::cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) }).map(drop)
 }
+
+/// Restores SIGPIPE's default action. Rust's runtime ignores SIGPIPE at
+/// startup and an ignored disposition survives exec, so a program that
+/// only changes state and execs (chpst) must undo it, or `chpst yes | head`
+/// would see EPIPE instead of dying of SIGPIPE as under runit.
+pub fn default_sigpipe() {
+    crate::signal::kernel::set_default(libc::SIGPIPE);
+}
