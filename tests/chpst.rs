@@ -727,3 +727,72 @@ fn chpst_user_lookup_after_chroot() {
     }
     assert!(owners.iter().all(|o| *o == (4242, 4545)), "{owners:?}");
 }
+
+#[test]
+fn chpst_everything_at_once() {
+    if !is_root() {
+        return;
+    }
+    // Many options together, the child reporting ids, limits, session,
+    // signals, environment, cwd and descriptors. The envdir sets PATH, which
+    // the shell then uses: hence the absolute paths.
+    let s = Scratch::new("chpst-all");
+    envdir_fixture(&s);
+    fs::remove_dir(s.join("env/sub")).unwrap();
+    fs::set_permissions(&s.path, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let child = "echo \"$0\"; /usr/bin/id; /usr/bin/cut -d' ' -f19 /proc/$$/stat; \
+        [ \"$(/usr/bin/cut -d' ' -f6 /proc/$$/stat)\" = $$ ] && echo leader; \
+        /bin/cat /proc/self/limits; /bin/grep -E '^Sig(Ign|Blk)' /proc/self/status; \
+        /usr/bin/env | /usr/bin/sort | /bin/grep -v '^PWD='; pwd; \
+        for f in 0 1 2 3 4 5; do [ -e /proc/$$/fd/$f ] && echo fd $f; done; true";
+    let args = [
+        "-u",
+        "nobody:nogroup:daemon",
+        "-U",
+        "root",
+        "-b",
+        "myname",
+        "-e",
+        "env",
+        "-n",
+        "3",
+        "-m",
+        "200000000",
+        "-o",
+        "77",
+        "-c",
+        "0",
+        "-P",
+        "-2",
+        "-l",
+        "lk",
+        "/bin/sh",
+        "-c",
+        child,
+    ];
+    let r = both_env("chpst", &args, &s.path, &[("EMPTY", "x"), ("KEEP", "me")]);
+    let out = &r.stdout;
+    assert!(out.starts_with("myname\nuid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup),1(daemon)\n3\nleader\n"), "{out}");
+    assert!(out.contains("\nMax open files            77 "), "{out}");
+    assert!(
+        out.contains("\nMax data size             200000000 "),
+        "{out}"
+    );
+    for line in [
+        "A=value1",
+        "GID=0",
+        "UID=0",
+        "KEEP=me",
+        "NL=",
+        "PATH=/nonexistent",
+        "Q=B=x=y",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line} missing in {out}");
+    }
+    assert!(!out.contains("EMPTY="), "{out}");
+    assert!(
+        out.ends_with(&format!("{}\nfd 0\nfd 1\nfd 3\n", s.path.display())),
+        "{out}"
+    );
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
