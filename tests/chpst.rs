@@ -63,9 +63,22 @@ fn both_env(name: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Ran 
     let mut ran = Vec::new();
     for (which, bin) in [("ours", Some(ours("chpst"))), ("debian", debian("chpst"))] {
         let Some(bin) = bin else { continue };
-        let prog = tools(&s, which, &bin).join(name);
+        let dir = tools(&s, which, &bin);
+        let prog = dir.join(name);
+        // "@chpst" stands for the same implementation's chpst, for nesting.
+        let inner = dir.join("chpst");
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| {
+                if *a == "@chpst" {
+                    inner.to_str().unwrap()
+                } else {
+                    a
+                }
+            })
+            .collect();
         let path = [("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")];
-        let out = common::run(&prog, args, cwd, &[&path[..], env].concat());
+        let out = common::run(&prog, &args, cwd, &[&path[..], env].concat());
         ran.push((which, ran_of(&out)));
     }
     let mut mine = ran[0].1.clone();
@@ -182,6 +195,27 @@ fn chpst_argv0() {
 }
 
 #[test]
+fn chpst_user_spec_errors() {
+    // Also a regression test: a static glibc crashed in libnss_systemd on
+    // names missing from /etc/passwd and /etc/group.
+    for (spec, text) in [
+        (":1234", "invalid uid/gids: 1234"),
+        (":", "invalid uid/gids: "),
+        ("nobody:", "unknown user/group: nobody:"),
+        ("", "unknown user/group: "),
+        (":12x:5", "invalid uid/gids: 12x:5"),
+        ("nosuchuser", "unknown user/group: nosuchuser"),
+        (
+            "nobody:nosuchgroup",
+            "unknown user/group: nobody:nosuchgroup",
+        ),
+    ] {
+        let r = both(&["-u", spec, "id"]);
+        assert_eq!((r.code, r.stderr), (111, format!("chpst: fatal: {text}\n")));
+    }
+}
+
+#[test]
 fn chpst_user_specs() {
     if !is_root() {
         return;
@@ -205,21 +239,6 @@ fn chpst_user_specs() {
     assert_eq!(r.stdout, "0\n0\n");
     let r = both(&[&["-u", ":99999999999:1"][..], &ids].concat());
     assert_eq!(r.stdout, "1215752191\n1\n");
-    for (spec, text) in [
-        (":1234", "invalid uid/gids: 1234"),
-        (":", "invalid uid/gids: "),
-        ("nobody:", "unknown user/group: nobody:"),
-        ("", "unknown user/group: "),
-        (":12x:5", "invalid uid/gids: 12x:5"),
-        ("nosuchuser", "unknown user/group: nosuchuser"),
-        (
-            "nobody:nosuchgroup",
-            "unknown user/group: nobody:nosuchgroup",
-        ),
-    ] {
-        let r = both(&["-u", spec, "id"]);
-        assert_eq!((r.code, r.stderr), (111, format!("chpst: fatal: {text}\n")));
-    }
 }
 
 #[test]
@@ -229,6 +248,17 @@ fn chpst_env_user() {
     assert_eq!(r.stdout, format!("65534 65534\n{me}"));
     let r = both(&["-U", ":5:6:7", "sh", "-c", "echo $UID $GID"]);
     assert_eq!(r.stdout, "5 6\n");
+    // Failing system calls: nobody may not change back to root.
+    let r = both(&["-u", "nobody", "@chpst", "-u", "root", "true"]);
+    if is_root() {
+        assert_eq!(
+            (r.code, r.stderr.as_str()),
+            (
+                111,
+                "chpst: fatal: unable to setgroups: permission denied\n"
+            )
+        );
+    }
     let r = both(&["-U", "nosuchuser", "true"]);
     assert_eq!(r.stderr, "chpst: fatal: unknown user/group: nosuchuser\n");
 }
@@ -795,4 +825,79 @@ fn chpst_everything_at_once() {
         "{out}"
     );
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn softlimit_every_option() {
+    let r = both_in(
+        "softlimit",
+        &[
+            "-a",
+            "300000000",
+            "-s",
+            "9000000",
+            "-l",
+            "65536",
+            "-d",
+            "200000000",
+            "-c",
+            "0",
+            "-f",
+            "100000",
+            "-p",
+            "50",
+            "-r",
+            "100000",
+            "-o",
+            "60",
+            "-t",
+            "100",
+            "cat",
+            "/proc/self/limits",
+        ],
+        Path::new("/"),
+    );
+    for want in [
+        "Max address space         300000000 ",
+        "Max stack size            9000000 ",
+        "Max locked memory         65536 ",
+        "Max data size             200000000 ",
+        "Max core file size        0 ",
+        "Max file size             100000 ",
+        "Max processes             50 ",
+        "Max resident set          100000 ",
+        "Max open files            60 ",
+        "Max cpu time              100 ",
+    ] {
+        assert!(r.stdout.contains(want), "{want} in {}", r.stdout);
+    }
+    let r = both_in(
+        "softlimit",
+        &["-m", "200000000", "cat", "/proc/self/limits"],
+        Path::new("/"),
+    );
+    assert!(
+        r.stdout.contains("Max stack size            200000000 "),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn envdir_skips_a_dangling_symlink() {
+    // Deviation: runit reuses the previous entry's value (a stale buffer);
+    // we skip the entry. Ours only.
+    let s = Scratch::new("envdir-dangling");
+    fs::create_dir_all(s.join("env")).unwrap();
+    symlink("/nonexistent", s.join("env/GONE")).unwrap();
+    fs::write(s.join("env/A"), "a").unwrap();
+    let r = run_client(
+        &ours("chpst"),
+        &["-e", "env", "sh", "-c", "echo ${GONE-unset} $A"],
+        &s.path,
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "unset a\n", "")
+    );
 }

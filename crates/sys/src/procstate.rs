@@ -120,6 +120,11 @@ const MAX_BUF: usize = 1 << 20;
 
 /// Looks up user `name` (`getpwnam_r`): `Ok(Some((uid, gid)))`, `Ok(None)`
 /// when there is no such user, an error when the lookup itself failed.
+///
+/// Hazard: in a static glibc build, a name that the `files` source lacks
+/// makes glibc dlopen the next NSS module (Debian: `libnss_systemd`), which
+/// crashes with SIGSEGV. chpst therefore reads /etc/passwd itself and
+/// does not call this; it stays for dynamically linked builds.
 pub fn getpwnam(name: &[u8]) -> io::Result<Option<(u32, u32)>> {
     let c = cname(name)?;
     let mut size = 1024;
@@ -142,6 +147,7 @@ pub fn getpwnam(name: &[u8]) -> io::Result<Option<(u32, u32)>> {
 }
 
 /// Looks up group `name` (`getgrnam_r`): its gid, `Ok(None)` if unknown.
+/// Same static-build hazard as [`getpwnam`].
 pub fn getgrnam(name: &[u8]) -> io::Result<Option<u32>> {
     let c = cname(name)?;
     let mut size = 1024;
