@@ -901,3 +901,44 @@ fn envdir_skips_a_dangling_symlink() {
         (0, "unset a\n", "")
     );
 }
+
+#[test]
+fn closed_std_fds_are_passed_on_closed() {
+    // chpst started with stdin and stderr closed: the program gets them
+    // closed too (Rust's runtime would reopen them on /dev/null).
+    let show = "for f in 0 1 2; do [ -e /proc/$$/fd/$f ] && echo fd $f; done; true";
+    let mut outs = Vec::new();
+    for bin in [Some(ours("chpst")), debian("chpst")].into_iter().flatten() {
+        let script = "exec \"$0\" sh -c \"$1\" <&- 2>&-";
+        let r = run_client(
+            Path::new("/bin/sh"),
+            &["-c", script, bin.to_str().unwrap(), show],
+            Path::new("/"),
+        );
+        outs.push(r);
+    }
+    assert_eq!(outs[0].stdout, "fd 1\n");
+    if let Some(d) = outs.get(1) {
+        assert_eq!(&outs[0], d);
+    }
+    // As in C, the lock takes the lowest free descriptor, and `-0` on a
+    // closed stdin is an error.
+    let s = Scratch::new("chpst-closed");
+    let mut outs = Vec::new();
+    for bin in [Some(ours("chpst")), debian("chpst")].into_iter().flatten() {
+        let script = "\"$0\" -L lk readlink /proc/self/fd/0 <&-; \"$0\" -0 true <&-; echo $?";
+        outs.push(run_client(
+            Path::new("/bin/sh"),
+            &["-c", script, bin.to_str().unwrap()],
+            &s.path,
+        ));
+    }
+    assert_eq!(outs[0].stdout, format!("{}\n111\n", s.join("lk").display()));
+    assert_eq!(
+        outs[0].stderr,
+        "chpst: fatal: unable to close stdin: file descriptor not open\n"
+    );
+    if let Some(d) = outs.get(1) {
+        assert_eq!(&outs[0], d);
+    }
+}

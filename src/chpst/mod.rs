@@ -60,6 +60,11 @@ impl From<Fatal> for Stop {
 
 /// Entry point of the `chpst` binary and its personalities.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    // Rust's runtime reopened closed fds 0-2 on /dev/null; close them again
+    // so that the descriptor table is the one runit's chpst would see (a
+    // lock may land on fd 0, `-0` on a closed stdin fails, the program
+    // inherits the closed descriptors).
+    sys::procstate::reclose_std_fds();
     let args: Vec<OsString> = args.into_iter().collect();
     let name = program_name(args.first().map(OsString::as_os_str));
     let rest = args.get(1..).unwrap_or_default();

@@ -217,3 +217,39 @@ pub fn clear_cloexec(fd: RawFd) -> io::Result<()> {
 pub fn default_sigpipe() {
     crate::signal::kernel::set_default(libc::SIGPIPE);
 }
+
+/// Bit `fd` set when standard descriptor `fd` (0–2) was closed when the
+/// process started, recorded before Rust's runtime initialisation.
+static CLOSED_AT_START: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Runs from `.init_array`, before Rust's runtime, which reopens closed
+/// standard descriptors on /dev/null: chpst must hand its program the
+/// descriptors it was given, closed ones included, as runit's does.
+extern "C" fn record_closed_std_fds() {
+    let mut mask = 0u8;
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only queries the descriptor's flags.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            mask |= 1 << fd;
+        }
+    }
+    CLOSED_AT_START.store(mask, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Registers [`record_closed_std_fds`] as a constructor (kept by the
+/// linker's default script, which KEEPs `.init_array`).
+#[used]
+#[link_section = ".init_array"]
+static RECORD_CLOSED_STD_FDS: extern "C" fn() = record_closed_std_fds;
+
+/// Closes again the standard descriptors that were closed at process
+/// start and that Rust's runtime filled with /dev/null. Call first thing in
+/// main, before anything could open a descriptor there.
+pub fn reclose_std_fds() {
+    let mask = CLOSED_AT_START.load(std::sync::atomic::Ordering::SeqCst);
+    for fd in 0..3 {
+        if mask & (1 << fd) != 0 {
+            let _ = close(fd);
+        }
+    }
+}
