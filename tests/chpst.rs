@@ -5,8 +5,8 @@
 //! and stdout, stderr and exit code must be identical after the 2.1.2 vs
 //! 2.3.0 differences in [`ALLOWED_DIFFERENCES`] are accounted for. Each
 //! test also asserts the expected value itself, so two equally broken
-//! programs cannot pass. Personalities run through symlinks in a scratch
-//! directory, and envdir/setuidgid/softlimit also against daemontools.
+//! programs cannot pass. The personalities are in `chpst_personalities.rs`
+//! (setlock's locking is here, with `-l`/`-L`); fixtures in `chpst_support`.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,111 +15,17 @@
     clippy::indexing_slicing
 )]
 
+mod chpst_support;
 mod common;
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use chpst_support::*;
 use common::{debian, ours, run_client, Guard, Ran, Scratch};
-
-/// Where runit 2.3.0 (ours) and Debian's chpst 2.1.2 differ on purpose
-/// (compat-matrix.md, chpst rows): (ours, Debian's) text in messages. The
-/// usage text gained `[-C pwd]` in 2.2.0.
-const ALLOWED_DIFFERENCES: &[(&str, &str)] =
-    &[(" [-/ root] [-C pwd] [-n nice]", " [-/ root] [-n nice]")];
-
-/// A scratch dir with `chpst` and every personality name as symlinks to
-/// `bin` (`which` is "ours" or "debian").
-fn tools(s: &Scratch, which: &str, bin: &Path) -> PathBuf {
-    let dir = s.join(which);
-    fs::create_dir_all(&dir).unwrap();
-    for name in [
-        "chpst",
-        "setuidgid",
-        "envuidgid",
-        "envdir",
-        "pgrphack",
-        "setlock",
-        "softlimit",
-        "dsetlock",
-    ] {
-        symlink(bin, dir.join(name)).unwrap();
-    }
-    dir
-}
-
-/// Runs `name args...` (a personality name, or "chpst") under both
-/// implementations in `cwd`; asserts identical results; returns ours.
-fn both_in(name: &str, args: &[&str], cwd: &Path) -> Ran {
-    both_env(name, args, cwd, &[])
-}
-
-/// [`both_in`] with extra environment variables for chpst itself.
-fn both_env(name: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Ran {
-    let s = Scratch::new("chpst-bin");
-    let mut ran = Vec::new();
-    for (which, bin) in [("ours", Some(ours("chpst"))), ("debian", debian("chpst"))] {
-        let Some(bin) = bin else { continue };
-        let dir = tools(&s, which, &bin);
-        let prog = dir.join(name);
-        // "@chpst" stands for the same implementation's chpst, for nesting.
-        let inner = dir.join("chpst");
-        let args: Vec<&str> = args
-            .iter()
-            .map(|a| {
-                if *a == "@chpst" {
-                    inner.to_str().unwrap()
-                } else {
-                    a
-                }
-            })
-            .collect();
-        let path = [("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")];
-        let out = common::run(&prog, &args, cwd, &[&path[..], env].concat());
-        ran.push((which, ran_of(&out)));
-    }
-    let mut mine = ran[0].1.clone();
-    if let Some((_, theirs)) = ran.get(1) {
-        let mut normal = mine.clone();
-        for (o, d) in ALLOWED_DIFFERENCES {
-            normal.stderr = normal.stderr.replace(o, d);
-        }
-        assert_eq!(normal, *theirs, "{name} {args:?}: ours vs Debian's");
-    }
-    mine.stderr = mine.stderr.replace('\0', "");
-    mine
-}
-
-fn ran_of(out: &std::process::Output) -> Ran {
-    use std::os::unix::process::ExitStatusExt;
-    Ran {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out
-            .status
-            .code()
-            .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0)),
-    }
-}
-
-fn both(args: &[&str]) -> Ran {
-    let s = Scratch::new("chpst-cwd");
-    both_in("chpst", args, &s.path)
-}
-
-fn is_root() -> bool {
-    let out = Command::new("id").arg("-u").output().unwrap();
-    if String::from_utf8_lossy(&out.stdout).trim() == "0" {
-        return true;
-    }
-    eprintln!("skipped: needs root");
-    false
-}
-
-const USAGE: &str = "usage: chpst [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog\n\n";
 
 #[test]
 fn chpst_usage_and_version() {
@@ -263,21 +169,6 @@ fn chpst_env_user() {
     assert_eq!(r.stderr, "chpst: fatal: unknown user/group: nosuchuser\n");
 }
 
-fn envdir_fixture(s: &Scratch) -> PathBuf {
-    let d = s.join("env");
-    fs::create_dir_all(d.join("sub")).unwrap();
-    fs::write(d.join("A"), "value1  \t\nsecond line\n").unwrap();
-    fs::write(d.join("EMPTY"), "").unwrap();
-    fs::write(d.join("NL"), "\n").unwrap();
-    fs::write(d.join("Z"), "a\0b").unwrap();
-    fs::write(d.join("Q=B"), "x=y").unwrap();
-    fs::write(d.join(".hidden"), "no").unwrap();
-    fs::write(d.join("PATH"), "/nonexistent").unwrap();
-    d
-}
-
-const SHOW_ENV: &str = "for v in A EMPTY NL Z Q PATH; do eval \"printf '%s=[%s] ' $v \\\"\\${$v-unset}\\\"\"; done; /usr/bin/env | /bin/grep -c hidden";
-
 #[test]
 fn chpst_envdir() {
     let s = Scratch::new("chpst-env");
@@ -313,47 +204,6 @@ fn chpst_envdir() {
             111,
             "chpst: fatal: unable to switch to directory: missing: file does not exist\n"
         )
-    );
-}
-
-#[test]
-fn envdir_personality() {
-    let s = Scratch::new("envdir-p");
-    let d = envdir_fixture(&s);
-    let r = both_in("envdir", &["env", "true"], &s.path);
-    assert_eq!(
-        (r.code, r.stderr.as_str()),
-        (
-            111,
-            "chpst: fatal: unable to read env/sub: is a directory\n"
-        )
-    );
-    fs::remove_dir(d.join("sub")).unwrap();
-    let r = both_env(
-        "envdir",
-        &["env", "/bin/sh", "-c", SHOW_ENV],
-        &s.path,
-        &[("EMPTY", "1")],
-    );
-    assert_eq!(
-        r.stdout,
-        "A=[value1] EMPTY=[unset] NL=[] Z=[a\nb] Q=[B=x=y] PATH=[/nonexistent] 0\n"
-    );
-    // daemontools' envdir documents the same rules (first line, trailing
-    // blanks dropped, empty file unsets): compare the plain variables.
-    if let Some(dt) = debian("envdir") {
-        let show = "echo \"$A|${EMPTY-unset}|$NL|$PATH\"";
-        let args = ["env", "/bin/sh", "-c", show];
-        let env = [("PATH", "/usr/bin:/bin"), ("EMPTY", "1")];
-        let theirs = ran_of(&common::run(&dt, &args, &s.path, &env));
-        let mine = both_env("envdir", &args, &s.path, &[("EMPTY", "1")]);
-        assert_eq!(mine, theirs);
-        assert_eq!(mine.stdout, "value1|unset||/nonexistent\n");
-    }
-    let r = both_in("envdir", &["env"], &s.path);
-    assert_eq!(
-        (r.code, r.stderr.as_str()),
-        (100, "usage: envdir dir child\n\n")
     );
 }
 
@@ -576,102 +426,6 @@ fn chpst_locks() {
 }
 
 #[test]
-fn setuidgid_and_envuidgid() {
-    let r = both_in(
-        "envuidgid",
-        &["nobody", "sh", "-c", "echo $UID $GID"],
-        Path::new("/"),
-    );
-    assert_eq!(r.stdout, "65534 65534\n");
-    let r = both_in("setuidgid", &["nobody:daemon", "id"], Path::new("/"));
-    assert_eq!(
-        (r.code, r.stderr.as_str()),
-        (111, "chpst: fatal: unknown account: nobody:daemon\n")
-    );
-    let r = both_in("setuidgid", &["nobody"], Path::new("/"));
-    assert_eq!(
-        (r.code, r.stderr.as_str()),
-        (100, "usage: setuidgid account child\n\n")
-    );
-    let r = both_in("envuidgid", &[], Path::new("/"));
-    assert_eq!(r.stderr, "usage: envuidgid account child\n\n");
-    if !is_root() {
-        return;
-    }
-    let r = both_in("setuidgid", &["nobody", "id"], Path::new("/"));
-    assert_eq!(
-        r.stdout,
-        "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n"
-    );
-    if let Some(dt) = debian("setuidgid") {
-        assert_eq!(
-            run_client(&dt, &["nobody", "id"], Path::new("/")).stdout,
-            r.stdout
-        );
-    }
-}
-
-#[test]
-fn softlimit_personality() {
-    let r = both_in(
-        "softlimit",
-        &["-o", "=", "sh", "-c", "ulimit -Sn; ulimit -Hn"],
-        Path::new("/"),
-    );
-    let l: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(l[0], l[1]);
-    let r = both_in(
-        "softlimit",
-        &["-o", "50", "-t", "7", "sh", "-c", "ulimit -n; ulimit -t"],
-        Path::new("/"),
-    );
-    assert_eq!(r.stdout, "50\n7\n");
-    if let Some(dt) = debian("softlimit") {
-        assert_eq!(
-            run_client(
-                &dt,
-                &["-o", "50", "-t", "7", "sh", "-c", "ulimit -n; ulimit -t"],
-                Path::new("/")
-            ),
-            r
-        );
-    }
-    let r = both_in("softlimit", &["-o", "x", "true"], Path::new("/"));
-    assert_eq!(r.stderr, USAGE.replace("usage: chpst", "usage: softlimit"));
-    let su = "usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child\n\n";
-    let r = both_in("softlimit", &["-Z"], Path::new("/"));
-    assert_eq!(
-        (r.code, r.stderr),
-        (100, format!("softlimit: illegal option -- Z\n{su}"))
-    );
-    let r = both_in("softlimit", &[], Path::new("/"));
-    assert_eq!(r.stderr, su);
-}
-
-#[test]
-fn personality_usage_texts() {
-    for (name, text) in [
-        ("pgrphack", "usage: pgrphack child\n\n"),
-        (
-            "setlock",
-            "usage: setlock [ -nNxX ] file program [ arg ... ]\n\n",
-        ),
-        (
-            "dsetlock",
-            "usage: setlock [ -nNxX ] file program [ arg ... ]\n\n",
-        ),
-    ] {
-        let r = both_in(name, &[], Path::new("/"));
-        assert_eq!((r.code, r.stderr.as_str()), (100, text), "{name}");
-    }
-    let r = both_in("setlock", &["-Z"], Path::new("/"));
-    assert_eq!(
-        r.stderr,
-        "setlock: illegal option -- Z\nusage: setlock [ -nNxX ] file program [ arg ... ]\n\n"
-    );
-}
-
-#[test]
 fn chpst_path_search() {
     let s = Scratch::new("chpst-path");
     // An unexecutable `prog` earlier in PATH is skipped (EACCES), the next
@@ -695,23 +449,6 @@ fn chpst_path_search() {
     // An empty PATH element is the current directory.
     let r = both_env("chpst", &["prog"], &s.join("b"), &[("PATH", ":/bin")]);
     assert_eq!(r.stdout, "from-b\n");
-}
-
-#[test]
-fn setlock_exec_failure() {
-    let s = Scratch::new("setlock-x");
-    let r = both_in("setlock", &["-x", "lk", "nonexistent-prog"], &s.path);
-    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
-    let r = both_in("setlock", &["-X", "lk", "nonexistent-prog"], &s.path);
-    assert_eq!(
-        (r.code, r.stderr.as_str()),
-        (
-            111,
-            "chpst: fatal: unable to run: nonexistent-prog: file does not exist\n"
-        )
-    );
-    let r = both_in("setlock", &["-x", "nodir/lk", "true"], &s.path);
-    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
 }
 
 #[test]
@@ -825,62 +562,6 @@ fn chpst_everything_at_once() {
         "{out}"
     );
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
-}
-
-#[test]
-fn softlimit_every_option() {
-    let r = both_in(
-        "softlimit",
-        &[
-            "-a",
-            "300000000",
-            "-s",
-            "9000000",
-            "-l",
-            "65536",
-            "-d",
-            "200000000",
-            "-c",
-            "0",
-            "-f",
-            "100000",
-            "-p",
-            "50",
-            "-r",
-            "100000",
-            "-o",
-            "60",
-            "-t",
-            "100",
-            "cat",
-            "/proc/self/limits",
-        ],
-        Path::new("/"),
-    );
-    for want in [
-        "Max address space         300000000 ",
-        "Max stack size            9000000 ",
-        "Max locked memory         65536 ",
-        "Max data size             200000000 ",
-        "Max core file size        0 ",
-        "Max file size             100000 ",
-        "Max processes             50 ",
-        "Max resident set          100000 ",
-        "Max open files            60 ",
-        "Max cpu time              100 ",
-    ] {
-        assert!(r.stdout.contains(want), "{want} in {}", r.stdout);
-    }
-    let r = both_in(
-        "softlimit",
-        &["-m", "200000000", "cat", "/proc/self/limits"],
-        Path::new("/"),
-    );
-    assert!(
-        r.stdout.contains("Max stack size            200000000 "),
-        "{}",
-        r.stdout
-    );
 }
 
 #[test]
