@@ -86,6 +86,13 @@ fn chpst_leaves_signal_dispositions_alone() {
     };
     let r = both(&["grep", "SigIgn", "/proc/self/status"]);
     assert_eq!(sigpipe(&r), 0, "{r:?}");
+    // An ignore inherited from the caller is kept.
+    let r = both(&[
+        "/bin/sh",
+        "-c",
+        "trap '' PIPE; exec @chpst grep SigIgn /proc/self/status",
+    ]);
+    assert_ne!(sigpipe(&r), 0, "{r:?}");
     let r = both_in(
         "pgrphack",
         &["grep", "SigIgn", "/proc/self/status"],

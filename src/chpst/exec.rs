@@ -66,7 +66,7 @@ pub fn run(
         return fail(inval());
     };
     // Undo Rust's SIGPIPE ignore, which the program would inherit.
-    sys::procstate::default_sigpipe();
+    sys::procstate::restore_sigpipe();
     let p = prog.as_bytes();
     if p.contains(&b'/') {
         let Some(c) = cstr(p) else {

@@ -54,16 +54,11 @@ pub fn both_env(name: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> 
         let prog = dir.join(name);
         // "@chpst" stands for the same implementation's chpst, for nesting.
         let inner = dir.join("chpst");
-        let args: Vec<&str> = args
+        let args: Vec<String> = args
             .iter()
-            .map(|a| {
-                if *a == "@chpst" {
-                    inner.to_str().unwrap()
-                } else {
-                    a
-                }
-            })
+            .map(|a| a.replace("@chpst", inner.to_str().unwrap()))
             .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let path = [("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")];
         let out = common::run(&prog, &args, cwd, &[&path[..], env].concat());
         ran.push((which, ran_of(&out)));

@@ -210,21 +210,31 @@ pub fn clear_cloexec(fd: RawFd) -> io::Result<()> {
     crate::cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) }).map(drop)
 }
 
-/// Restores SIGPIPE's default action. Rust's runtime ignores SIGPIPE at
-/// startup and an ignored disposition survives exec, so a program that
-/// only changes state and execs (chpst) must undo it, or `chpst yes | head`
-/// would see EPIPE instead of dying of SIGPIPE as under runit.
-pub fn default_sigpipe() {
-    crate::signal::kernel::set_default(libc::SIGPIPE);
+/// Restores SIGPIPE to the disposition the process started with. Rust's
+/// runtime ignores SIGPIPE at startup and an ignored disposition survives
+/// exec, so a program that only changes state and execs (chpst) must undo
+/// it, or `chpst yes | head` would see EPIPE instead of dying of SIGPIPE
+/// as under runit; an ignore inherited from the parent (`trap '' PIPE`)
+/// is kept, as runit keeps it.
+pub fn restore_sigpipe() {
+    if !SIGPIPE_IGNORED_AT_START.load(std::sync::atomic::Ordering::SeqCst) {
+        crate::signal::kernel::set_default(libc::SIGPIPE);
+    }
 }
+
+/// Whether SIGPIPE was ignored when the process started (before Rust's
+/// runtime ignored it).
+static SIGPIPE_IGNORED_AT_START: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// Bit `fd` set when standard descriptor `fd` (0–2) was closed when the
 /// process started, recorded before Rust's runtime initialisation.
 static CLOSED_AT_START: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
 /// Runs from `.init_array`, before Rust's runtime, which reopens closed
-/// standard descriptors on /dev/null: chpst must hand its program the
-/// descriptors it was given, closed ones included, as runit's does.
+/// standard descriptors on /dev/null and ignores SIGPIPE: chpst must hand
+/// its program the descriptors and SIGPIPE disposition it was given, as
+/// runit's does. Records both.
 extern "C" fn record_closed_std_fds() {
     let mut mask = 0u8;
     for fd in 0..3 {
@@ -234,6 +244,8 @@ extern "C" fn record_closed_std_fds() {
         }
     }
     CLOSED_AT_START.store(mask, std::sync::atomic::Ordering::SeqCst);
+    let ignored = crate::signal::kernel::handler(libc::SIGPIPE) == Some(libc::SIG_IGN);
+    SIGPIPE_IGNORED_AT_START.store(ignored, std::sync::atomic::Ordering::SeqCst);
 }
 
 /// Registers [`record_closed_std_fds`] as a constructor (kept by the
