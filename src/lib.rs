@@ -5,10 +5,12 @@
 //!
 //! Module map: [`common`] (diagnostics, errno wording, getopt, TAI64N),
 //! [`supervise`] (the on-disk protocol shared by runsv and its clients),
-//! [`runsv`] (the supervisor) and [`sv`] (the control client).
+//! [`runsv`] (the supervisor), [`sv`] (the control client) and [`chpst`]
+//! (process-state changer and its daemontools personalities).
 
 #![forbid(unsafe_code)]
 
+pub mod chpst;
 pub mod common;
 pub mod runsv;
 pub mod supervise;

@@ -29,6 +29,7 @@ pub fn ours(prog: &str) -> PathBuf {
     let exe = match prog {
         "runsv" => env!("CARGO_BIN_EXE_runsv"),
         "sv" => env!("CARGO_BIN_EXE_sv"),
+        "chpst" => env!("CARGO_BIN_EXE_chpst"),
         other => panic!("no such binary of ours: {other}"),
     };
     PathBuf::from(exe)

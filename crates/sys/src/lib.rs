@@ -1,7 +1,8 @@
 //! The only crate of runit-rs that may use `unsafe`: thin, documented
 //! wrappers over the few system calls that std does not offer (signal
 //! dispositions, the self-pipe, poll, fork and exec with a clean signal
-//! state, waitpid, kill, mkfifo, fchdir).
+//! state, waitpid, kill, mkfifo, fchdir) and, for chpst, the process-state calls
+//! (limits, ids, NSS lookups, flock, execve).
 //!
 //! Safety contract: every function here is safe to call from single-threaded
 //! daemon code; the only code that runs between `fork` and `exec` is in
@@ -10,6 +11,7 @@
 pub mod child;
 pub mod fs;
 pub mod poll;
+pub mod procstate;
 pub mod signal;
 
 use std::io;
