@@ -1,7 +1,7 @@
 //! Process-state calls std lacks, for chpst: resource limits, nice,
-//! setsid, the privilege drop (setgroups, setgid, setuid), reentrant
-//! passwd/group lookups through NSS, close, flock and execve with an
-//! explicit environment.
+//! setsid, the privilege drop (setgroups, setgid, setuid), close, flock,
+//! execve with an explicit environment, and the record of the standard
+//! descriptors and SIGPIPE disposition the process was started with.
 
 use std::ffi::{CStr, CString};
 use std::io;
@@ -109,64 +109,6 @@ pub fn setgid(gid: u32) -> io::Result<()> {
 pub fn setuid(uid: u32) -> io::Result<()> {
     // SAFETY: setuid has no memory-safety preconditions.
     crate::cvt(unsafe { libc::setuid(uid) }).map(drop)
-}
-
-fn cname(name: &[u8]) -> io::Result<CString> {
-    CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
-}
-
-/// Grows the lookup buffer when the entry does not fit (ERANGE).
-const MAX_BUF: usize = 1 << 20;
-
-/// Looks up user `name` (`getpwnam_r`): `Ok(Some((uid, gid)))`, `Ok(None)`
-/// when there is no such user, an error when the lookup itself failed.
-///
-/// Hazard: in a static glibc build, a name that the `files` source lacks
-/// makes glibc dlopen the next NSS module (Debian: `libnss_systemd`), which
-/// crashes with SIGSEGV. chpst therefore reads /etc/passwd itself and
-/// does not call this; it stays for dynamically linked builds.
-pub fn getpwnam(name: &[u8]) -> io::Result<Option<(u32, u32)>> {
-    let c = cname(name)?;
-    let mut size = 1024;
-    loop {
-        let mut buf = vec![0 as libc::c_char; size];
-        // SAFETY: an all-zero passwd is a valid value of this plain C struct.
-        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut res: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: every pointer is valid for the call; buf outlives it.
-        let r = unsafe { libc::getpwnam_r(c.as_ptr(), &mut pw, buf.as_mut_ptr(), size, &mut res) };
-        if r == libc::ERANGE && size < MAX_BUF {
-            size *= 4;
-            continue;
-        }
-        if r != 0 {
-            return Err(io::Error::from_raw_os_error(r));
-        }
-        return Ok((!res.is_null()).then_some((pw.pw_uid, pw.pw_gid)));
-    }
-}
-
-/// Looks up group `name` (`getgrnam_r`): its gid, `Ok(None)` if unknown.
-/// Same static-build hazard as [`getpwnam`].
-pub fn getgrnam(name: &[u8]) -> io::Result<Option<u32>> {
-    let c = cname(name)?;
-    let mut size = 1024;
-    loop {
-        let mut buf = vec![0 as libc::c_char; size];
-        // SAFETY: an all-zero group is a valid value of this plain C struct.
-        let mut gr: libc::group = unsafe { std::mem::zeroed() };
-        let mut res: *mut libc::group = std::ptr::null_mut();
-        // SAFETY: every pointer is valid for the call; buf outlives it.
-        let r = unsafe { libc::getgrnam_r(c.as_ptr(), &mut gr, buf.as_mut_ptr(), size, &mut res) };
-        if r == libc::ERANGE && size < MAX_BUF {
-            size *= 4;
-            continue;
-        }
-        if r != 0 {
-            return Err(io::Error::from_raw_os_error(r));
-        }
-        return Ok((!res.is_null()).then_some(gr.gr_gid));
-    }
 }
 
 /// Closes descriptor `fd` (chpst `-0`/`-1`/`-2` close the standard
