@@ -65,6 +65,7 @@ pub fn run(
     let Some(envp) = env.iter().map(|e| cstr(e)).collect::<Option<Vec<_>>>() else {
         return fail(inval());
     };
+    let exec = sys::procstate::ExecArgs::new(&argv, &envp);
     // Undo Rust's SIGPIPE ignore, which the program would inherit.
     sys::procstate::restore_sigpipe();
     let p = prog.as_bytes();
@@ -72,7 +73,7 @@ pub fn run(
         let Some(c) = cstr(p) else {
             return fail(inval());
         };
-        return fail(sys::procstate::execve(&c, &argv, &envp));
+        return fail(exec.execve(&c));
     }
     let path = path.map_or(DEFAULT_PATH, OsStr::as_bytes);
     let mut saved: Option<std::io::Error> = None;
@@ -85,7 +86,7 @@ pub fn run(
         let Some(c) = cstr(&full) else {
             return fail(inval());
         };
-        let err = sys::procstate::execve(&c, &argv, &envp);
+        let err = exec.execve(&c);
         let code = err.raw_os_error().unwrap_or(0);
         if code != libc::ENOENT {
             let go_on = matches!(code, libc::EACCES | libc::EPERM | libc::EISDIR);

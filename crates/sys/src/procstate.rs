@@ -131,16 +131,38 @@ pub fn flock_exclusive(fd: RawFd, nonblock: bool) -> io::Result<()> {
     }
 }
 
-/// `execve(path, argv, envp)`; returns only on failure, with its error.
-pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> io::Error {
-    let mut a: Vec<*const libc::c_char> = argv.iter().map(|s| s.as_ptr()).collect();
-    a.push(std::ptr::null());
-    let mut e: Vec<*const libc::c_char> = envp.iter().map(|s| s.as_ptr()).collect();
-    e.push(std::ptr::null());
-    // SAFETY: path, argv and envp are NUL-terminated strings kept alive by
-    // the caller, and both arrays end in a null pointer.
-    unsafe { libc::execve(path.as_ptr(), a.as_ptr(), e.as_ptr()) };
-    io::Error::last_os_error()
+/// argv and envp as the null-terminated pointer arrays `execve` takes,
+/// built once for all the attempts of a `$PATH` search.
+#[derive(Debug)]
+pub struct ExecArgs<'a> {
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    _strings: std::marker::PhantomData<&'a CString>,
+}
+
+impl<'a> ExecArgs<'a> {
+    /// Points at `argv` and `envp`, which must outlive the result.
+    pub fn new(argv: &'a [CString], envp: &'a [CString]) -> ExecArgs<'a> {
+        let ptrs = |v: &[CString]| {
+            v.iter()
+                .map(|s| s.as_ptr())
+                .chain([std::ptr::null()])
+                .collect()
+        };
+        ExecArgs {
+            argv: ptrs(argv),
+            envp: ptrs(envp),
+            _strings: std::marker::PhantomData,
+        }
+    }
+
+    /// `execve(path, argv, envp)`; returns only on failure, with its error.
+    pub fn execve(&self, path: &CStr) -> io::Error {
+        // SAFETY: path and every string behind the arrays are NUL-terminated
+        // and borrowed for 'a; both arrays end in a null pointer.
+        unsafe { libc::execve(path.as_ptr(), self.argv.as_ptr(), self.envp.as_ptr()) };
+        io::Error::last_os_error()
+    }
 }
 
 /// Clears `FD_CLOEXEC` on `fd` so that it survives the exec (chpst's lock
