@@ -630,3 +630,61 @@ fn closed_std_fds_are_passed_on_closed() {
         assert_eq!(&outs[0], d);
     }
 }
+
+#[test]
+fn names_missing_from_the_files_are_asked_of_the_name_service() {
+    // A user and a group that only the name service knows (as LDAP or SSSD
+    // users are): a stand-in getent, bind-mounted over the system's in a
+    // private mount namespace, answers for them. Both chpst's -u and the
+    // setuidgid personality must find them.
+    if !is_root() {
+        eprintln!("skipped: needs root for a private mount namespace");
+        return;
+    }
+    let s = Scratch::new("nss");
+    let fake = s.join("getent");
+    fs::write(
+        &fake,
+        "#!/bin/sh\n\
+         [ \"$2\" = -- ] || exit 1\n\
+         case \"$1 $3\" in\n\
+         'passwd ghost') echo 'ghost:x:4242:4343::/:/bin/sh' ;;\n\
+         'group ghosts') echo 'ghosts:x:4444:' ;;\n\
+         'passwd 4242') echo 'ghost:x:4242:4343::/:/bin/sh' ;;\n\
+         *) exit 2 ;;\n\
+         esac\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let chpst = ours("chpst");
+    let in_ns = |cmd: String| {
+        let script = format!("mount --bind {} /usr/bin/getent && {cmd}", fake.display());
+        run_client(
+            Path::new("/usr/bin/unshare"),
+            &["-m", "sh", "-c", &script],
+            &s.path,
+        )
+    };
+    let r = in_ns(format!("{} -u ghost:ghosts /usr/bin/id", chpst.display()));
+    assert_eq!(r.stdout, "uid=4242 gid=4444 groups=4444\n", "{r:?}");
+    let r = in_ns(format!("{} -u ghost /usr/bin/id", chpst.display()));
+    assert_eq!(r.stdout, "uid=4242 gid=4343 groups=4343\n", "{r:?}");
+    let setuidgid = s.join("setuidgid");
+    symlink(&chpst, &setuidgid).unwrap();
+    let r = in_ns(format!("{} ghost /usr/bin/id", setuidgid.display()));
+    assert_eq!(r.stdout, "uid=4242 gid=4343 groups=4343\n", "{r:?}");
+    // getent also answers ids: a numeric "name" must not match by uid.
+    let r = in_ns(format!("{} -u 4242 /usr/bin/id", chpst.display()));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (111, "chpst: fatal: unknown user/group: 4242\n"),
+        "{r:?}"
+    );
+    // Names the name service does not know either are still unknown.
+    let r = in_ns(format!("{} -u nosuchuser /usr/bin/id", chpst.display()));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (111, "chpst: fatal: unknown user/group: nosuchuser\n"),
+        "{r:?}"
+    );
+}

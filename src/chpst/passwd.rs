@@ -1,15 +1,17 @@
-//! User and group lookups from `/etc/passwd` and `/etc/group`, read
-//! directly instead of through glibc's NSS.
+//! User and group lookups (runit's `getpwnam`/`getgrnam`): first
+//! `/etc/passwd` and `/etc/group`, read directly; a name they lack is asked
+//! of the system's name service through `getent`, so LDAP, SSSD or
+//! systemd users resolve as with runit's dynamically linked chpst.
 //!
-//! Why: release (and test) builds are fully static, and a static glibc
-//! that has to fall through `files` to a dlopen'ed NSS module (e.g.
-//! `systemd` in Debian's nsswitch.conf) crashes with SIGSEGV inside
-//! `libnss_systemd` whenever a name is *not* in the files. Reading the
-//! files also resolves names against the new root after `-/`, as runit
-//! does. Deviation: users only known to other NSS sources (LDAP,
-//! systemd-homed) are not found (COMPAT-chpst.md).
+//! Why not glibc's NSS in-process: release builds are static (one
+//! `cargo build` cannot link chpst alone dynamically), and a static glibc
+//! that falls through `files` to a dlopen'ed NSS module (e.g. `systemd` in
+//! Debian's nsswitch.conf) crashes with SIGSEGV inside that module.
+//! `getent` is the system's own, dynamically linked resolver. Both steps
+//! run after `-/`, so names resolve against the new root, as in runit.
 
 use std::io;
+use std::process::{Command, Stdio};
 
 /// The path of the passwd database (relative to the current root).
 const PASSWD: &str = "/etc/passwd";
@@ -37,14 +39,43 @@ fn find(db: &[u8], name: &[u8], a: usize, b: usize) -> Option<(u32, u32)> {
     })
 }
 
+/// Where the name-service client lives (Debian, and most others).
+const GETENT: &[&str] = &["/usr/bin/getent", "/bin/getent"];
+
+/// The entry of `name` in NSS database `db` as `getent` prints it, if any.
+/// A missing `getent` (e.g. inside a minimal `-/` root) means "no such
+/// entry", as does any failure: the caller then reports an unknown name.
+fn getent(db: &str, name: &[u8]) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let prog = GETENT.iter().find(|p| std::path::Path::new(p).exists())?;
+    let out = Command::new(prog)
+        .arg(db)
+        .arg("--")
+        .arg(std::ffi::OsStr::from_bytes(name))
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
+/// Finds `name` in the file `path`, then through the name service.
+fn lookup(path: &str, db: &str, name: &[u8], a: usize, b: usize) -> io::Result<Option<(u32, u32)>> {
+    if let Some(found) = find(&std::fs::read(path)?, name, a, b) {
+        return Ok(Some(found));
+    }
+    // getent also answers numeric "names" by id: find() insists on the name.
+    Ok(getent(db, name).and_then(|entry| find(&entry, name, a, b)))
+}
+
 /// `(uid, gid)` of user `name`, `Ok(None)` if there is no such user.
 pub fn user(name: &[u8]) -> io::Result<Option<(u32, u32)>> {
-    Ok(find(&std::fs::read(PASSWD)?, name, 2, 3))
+    lookup(PASSWD, "passwd", name, 2, 3)
 }
 
 /// The gid of group `name`, `Ok(None)` if there is no such group.
 pub fn group(name: &[u8]) -> io::Result<Option<u32>> {
-    Ok(find(&std::fs::read(GROUP)?, name, 2, 2).map(|(g, _)| g))
+    Ok(lookup(GROUP, "group", name, 2, 2)?.map(|(g, _)| g))
 }
 
 #[cfg(test)]
