@@ -493,7 +493,7 @@ fn chpst_user_lookup_after_chroot() {
             "/w/lk",
             "/bin/chpst",
         ];
-        let r = ran_of(&common::run(&bin, &args, &s.path, &[]));
+        let r = Ran::from(&common::run(&bin, &args, &s.path, &[]));
         // The innermost chpst has no program: usage, exit 100.
         assert_eq!(r.code, 100, "{which}: {r:?}");
         let m = fs::metadata(root.join("w/lk")).unwrap();

@@ -18,7 +18,7 @@ use std::fs;
 use std::path::Path;
 
 use chpst_support::*;
-use common::{debian, run_client, Scratch};
+use common::{debian, run_client, Ran, Scratch};
 
 #[test]
 fn envdir_personality() {
@@ -49,7 +49,7 @@ fn envdir_personality() {
         let show = "echo \"$A|${EMPTY-unset}|$NL|$PATH\"";
         let args = ["env", "/bin/sh", "-c", show];
         let env = [("PATH", "/usr/bin:/bin"), ("EMPTY", "1")];
-        let theirs = ran_of(&common::run(&dt, &args, &s.path, &env));
+        let theirs = Ran::from(&common::run(&dt, &args, &s.path, &env));
         let mine = both_env("envdir", &args, &s.path, &[("EMPTY", "1")]);
         assert_eq!(mine, theirs);
         assert_eq!(mine.stdout, "value1|unset||/nonexistent\n");

@@ -61,7 +61,7 @@ pub fn both_env(name: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> 
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let path = [("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")];
         let out = common::run(&prog, &args, cwd, &[&path[..], env].concat());
-        ran.push((which, ran_of(&out)));
+        ran.push((which, Ran::from(&out)));
     }
     let mut mine = ran[0].1.clone();
     if let Some((_, theirs)) = ran.get(1) {
@@ -73,18 +73,6 @@ pub fn both_env(name: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> 
     }
     mine.stderr = mine.stderr.replace('\0', "");
     mine
-}
-
-pub fn ran_of(out: &std::process::Output) -> Ran {
-    use std::os::unix::process::ExitStatusExt;
-    Ran {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out
-            .status
-            .code()
-            .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0)),
-    }
 }
 
 pub fn both(args: &[&str]) -> Ran {

@@ -305,20 +305,26 @@ pub struct Ran {
 /// Runs `prog args...` in `cwd` with stdin closed and `PATH` pointing at
 /// the system directories only.
 pub fn run_client(prog: &Path, args: &[&str], cwd: &Path) -> Ran {
-    use std::os::unix::process::ExitStatusExt;
     let out = run(
         prog,
         args,
         cwd,
         &[("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")],
     );
-    Ran {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out
-            .status
-            .code()
-            .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0)),
+    Ran::from(&out)
+}
+
+impl From<&Output> for Ran {
+    fn from(out: &Output) -> Ran {
+        use std::os::unix::process::ExitStatusExt;
+        Ran {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out
+                .status
+                .code()
+                .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0)),
+        }
     }
 }
 
