@@ -34,7 +34,7 @@ const USAGE: &str = " [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [
 
 /// Printed by `-V`, in the shape of runit's RCS id.
 // compat(runit): runit prints `$Id: <hash> $`; ours names runit-rs and its
-// version (COMPAT-chpst.md; test chpst_usage_and_version).
+// version (COMPAT.md, chpst; test chpst_usage_and_version).
 const VERSION: &str = concat!("$Id: runit-rs ", env!("CARGO_PKG_VERSION"), " $");
 
 /// The prefix of every message, whatever the personality.
