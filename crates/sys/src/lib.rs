@@ -10,6 +10,7 @@
 
 pub mod child;
 pub mod fs;
+pub mod inotify;
 pub mod poll;
 pub mod procstate;
 pub mod signal;
