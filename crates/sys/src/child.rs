@@ -220,7 +220,10 @@ unsafe fn child(
         libc::execv(s.prog.as_ptr(), argv.as_ptr());
         let mut saved = *libc::__errno_location();
         for prog in s.search {
-            if !matches!(saved, libc::ENOENT | libc::EACCES | libc::EPERM | libc::EISDIR) {
+            if !matches!(
+                saved,
+                libc::ENOENT | libc::EACCES | libc::EPERM | libc::EISDIR
+            ) {
                 break;
             }
             libc::execv(prog.as_ptr(), argv.as_ptr());
