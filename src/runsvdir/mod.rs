@@ -46,9 +46,12 @@ const WATCH: u32 = inotify::CREATE
 
 /// `runsvdir [-P] DIR [LOG]`.
 pub fn main(args: impl Iterator<Item = OsString>) -> ExitCode {
-    let args: Vec<OsString> = args.skip(1).collect();
+    let mut args = args;
+    let argv0 = args.next().unwrap_or_else(|| OsString::from("runsvdir"));
+    let args: Vec<OsString> = args.collect();
     let Some((new_session, dir, log)) = parse(&args) else {
-        msg::line(&[b"usage: runsvdir [-P] dir\n"]);
+        // compat(runit): the usage names the program as invoked (argv[0]).
+        msg::line(&[b"usage: ", argv0.as_bytes(), b" [-P] dir\n"]);
         return ExitCode::from(EXIT_USAGE);
     };
     // compat(runit): DIR appears in messages exactly as given.
