@@ -309,3 +309,27 @@ fn two_names_for_one_directory_get_one_runsv() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(runsvs(g.pid()).len(), 1, "{:?}", runsvs(g.pid()));
 }
+
+#[test]
+fn runsv_missing_from_path_matches_debian() {
+    let Some(deb) = debian("runsvdir") else {
+        return;
+    };
+    let s = Scratch::new("rsd-nopath");
+    service(&s.join("service/a"));
+    let empty = s.join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let path = empty.display().to_string();
+    let mut lines = Vec::new();
+    for (bin, tag) in [(ours("runsvdir"), "o"), (deb, "d")] {
+        let err = s.join(tag);
+        let _g = start(&bin, &["service"], &s.path, &err, &path);
+        assert!(wait_until(SOON, || !read(&err).is_empty()), "{tag}");
+        lines.push(read(&err).lines().next().unwrap().to_string());
+    }
+    assert_eq!(
+        lines[0],
+        "runsvdir service: fatal: unable to start runsv a: file does not exist"
+    );
+    assert_eq!(lines[0], lines[1]);
+}

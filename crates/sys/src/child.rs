@@ -400,4 +400,43 @@ mod tests {
         );
         assert_eq!(code, 9);
     }
+
+    fn run_with(prog: &CStr, search: &[&CStr], argv: &[&CStr], new_session: bool) -> i32 {
+        let spec = Spawn {
+            prog,
+            argv,
+            stdin: ChildFd::Inherit,
+            stdout: ChildFd::Inherit,
+            dir: None,
+            fd_error: b"",
+            dir_error: b"",
+            exec_error: b"",
+            errtext,
+            fail_exit: 100,
+            search,
+            new_session,
+        };
+        let pid = spawn(&spec).unwrap();
+        exit_code_or_zero(wait_pid(pid).unwrap())
+    }
+
+    #[test]
+    fn the_search_goes_on_past_missing_programs() {
+        let argv = [c"sh", c"-c", c"exit 7"];
+        assert_eq!(run_with(c"/nonexistent/sh", &[c"/bin/sh"], &argv, false), 7);
+        assert_eq!(run_with(c"/nonexistent/sh", &[c"/nope"], &argv, false), 100);
+    }
+
+    #[test]
+    fn a_new_session_makes_the_child_its_leader() {
+        // $$ is the shell's pid; ps-free check: the session id in
+        // /proc/self/stat (field 6) equals it.
+        let argv = [
+            c"sh",
+            c"-c",
+            c"set -- $(sed 's/.*) //' /proc/$$/stat); [ \"$4\" = $$ ]",
+        ];
+        assert_eq!(run_with(c"/bin/sh", &[], &argv, true), 0);
+        assert_eq!(run_with(c"/bin/sh", &[], &argv, false), 1);
+    }
 }
