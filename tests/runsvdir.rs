@@ -333,3 +333,60 @@ fn runsv_missing_from_path_matches_debian() {
     );
     assert_eq!(lines[0], lines[1]);
 }
+
+/// Argument `i` of process `pid` as `/proc/PID/cmdline` shows it now.
+fn arg_of(pid: i32, i: usize) -> String {
+    let cmd = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let arg = cmd.split(|&b| b == 0).nth(i).unwrap_or_default();
+    String::from_utf8_lossy(arg).into_owned()
+}
+
+#[test]
+fn the_log_argument_shows_the_newest_stderr_bytes_like_debian() {
+    let Some(deb) = debian("runsvdir") else {
+        return;
+    };
+    let s = Scratch::new("rsd-title");
+    let path = path_for(&ours("runsv"));
+    for (bin, tag) in [(ours("runsvdir"), "o"), (deb, "d")] {
+        let g = start(
+            &bin,
+            &["missing", "log: ABCDEFGHIJ"],
+            &s.path,
+            &s.join(tag),
+            &path,
+        );
+        // The spec's verified example: 10 window bytes after `log: `.
+        assert!(
+            wait_until(SOON, || arg_of(g.pid(), 2) == "log: not exist\n"),
+            "{tag}: {:?}",
+            arg_of(g.pid(), 2)
+        );
+        assert_eq!(read(&s.join(tag)), "", "{tag}: stderr went elsewhere");
+    }
+}
+
+#[test]
+fn a_services_stderr_reaches_the_log_argument() {
+    let s = Scratch::new("rsd-title-svc");
+    common::script(
+        &s.join("service/a/run"),
+        "echo hello-from-a >&2\nexec sleep 1000",
+    );
+    let log = format!("log: {}", ".".repeat(40));
+    let path = path_for(&ours("runsv"));
+    let g = start(
+        &ours("runsvdir"),
+        &["-P", "service", &log],
+        &s.path,
+        &s.join("err"),
+        &path,
+    );
+    let _sessions = Sessions(g.pid());
+    assert!(
+        wait_until(SOON, || arg_of(g.pid(), 3).ends_with("hello-from-a\n")),
+        "{:?}",
+        arg_of(g.pid(), 3)
+    );
+    assert_eq!(arg_of(g.pid(), 3).len(), log.len());
+}

@@ -8,6 +8,7 @@
 //! inotify cannot see (a symlink target appearing, NFS). A dead runsv is
 //! noticed at once on SIGCHLD instead of runit's next wake-up.
 
+pub mod log;
 pub mod scan;
 
 use std::ffi::OsString;
@@ -19,6 +20,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::common::msg::{self, Fatal};
+use log::Title;
 use scan::{Scanned, Services};
 use sys::inotify::{self, Inotify};
 use sys::libc;
@@ -44,6 +46,9 @@ const WATCH: u32 = inotify::CREATE
     | inotify::DELETE_SELF
     | inotify::MOVE_SELF;
 
+/// The LOG argument and its index in argv (argv[0] being 0).
+type LogArg<'a> = (usize, &'a OsString);
+
 /// `runsvdir [-P] DIR [LOG]`.
 pub fn main(args: impl Iterator<Item = OsString>) -> ExitCode {
     let mut args = args;
@@ -56,19 +61,8 @@ pub fn main(args: impl Iterator<Item = OsString>) -> ExitCode {
     };
     // compat(runit): DIR appears in messages exactly as given.
     let prefix = [b"runsvdir ", dir.as_bytes(), b": "].concat();
-    if let Some(log) = log {
-        // The proctitle window itself is not implemented (COMPAT-runsvdir.md);
-        // runit's check of its length is.
-        if log.len() < 7 {
-            for text in [
-                "log must have at least seven characters.",
-                "log service disabled.",
-            ] {
-                Fatal::plain(text).report(&prefix, "warning");
-            }
-        }
-    }
-    match run(Path::new(dir), &prefix, new_session) {
+    let title = log.and_then(|(index, log)| Title::setup(log, index, &prefix));
+    match run(Path::new(dir), &prefix, new_session, title) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             f.report(&prefix, "fatal");
@@ -79,8 +73,8 @@ pub fn main(args: impl Iterator<Item = OsString>) -> ExitCode {
 
 /// runit's hand-written argument handling (§1): only the first argument
 /// may be an option; `-P…` sets new sessions, `--…` is consumed, any other
-/// `-x` is DIR. Returns (new session, DIR, LOG).
-fn parse(args: &[OsString]) -> Option<(bool, &OsString, Option<&OsString>)> {
+/// `-x` is DIR. Returns (new session, DIR, LOG and its index in argv).
+fn parse(args: &[OsString]) -> Option<(bool, &OsString, Option<LogArg<'_>>)> {
     let first = args.first()?.as_bytes();
     let (new_session, rest) = match (first.first(), first.get(1)) {
         (Some(b'-'), Some(b'P')) => (true, args.get(1..)?),
@@ -88,11 +82,18 @@ fn parse(args: &[OsString]) -> Option<(bool, &OsString, Option<&OsString>)> {
         _ => (false, args),
     };
     let dir = rest.first()?;
-    Some((new_session, dir, rest.get(1)))
+    // argv[0], the option if one was consumed, DIR.
+    let log_index = args.len() - rest.len() + 2;
+    Some((new_session, dir, rest.get(1).map(|l| (log_index, l))))
 }
 
 /// The loop (§4), with deadlines instead of sleeps. Returns the exit code.
-fn run(dir: &Path, prefix: &[u8], new_session: bool) -> Result<u8, Fatal> {
+fn run(
+    dir: &Path,
+    prefix: &[u8],
+    new_session: bool,
+    mut title: Option<Title>,
+) -> Result<u8, Fatal> {
     let selfpipe = SelfPipe::install(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGHUP, libc::SIGALRM])
         .map_err(|e| Fatal::sys("unable to create selfpipe", e))?;
     let mut services = Services::new(dir, prefix, new_session)
@@ -108,14 +109,21 @@ fn run(dir: &Path, prefix: &[u8], new_session: bool) -> Result<u8, Fatal> {
         if now >= next_scan || services.next_restart().is_some_and(|t| t <= now) {
             next_scan = now + rescan(&mut services, dir, watcher.as_ref(), &mut watched, now);
         }
-        let deadline = services
-            .next_restart()
-            .map_or(next_scan, |t| t.min(next_scan));
+        if let Some(t) = title.as_mut() {
+            t.tick(now);
+        }
+        let deadline = [services.next_restart(), title.as_ref().map(Title::next_dot)]
+            .into_iter()
+            .flatten()
+            .fold(next_scan, Instant::min);
         let mut fds = [
             PollFd::new(selfpipe.as_fd(), poll::IN),
             watcher
                 .as_ref()
                 .map_or_else(PollFd::unused, |w| PollFd::new(w.as_fd(), poll::IN)),
+            title
+                .as_ref()
+                .map_or_else(PollFd::unused, |t| PollFd::new(t.fd(), poll::IN)),
         ];
         let timeout = deadline.saturating_duration_since(Instant::now());
         if let Err(e) = poll::poll(&mut fds, Some(timeout)) {
@@ -129,8 +137,12 @@ fn run(dir: &Path, prefix: &[u8], new_session: bool) -> Result<u8, Fatal> {
         while let Ok(Some((pid, _))) = sys::child::wait_any_nohang() {
             services.reaped(pid, Instant::now());
         }
-        if let (Some(w), [_, ready]) = (watcher.as_ref(), &fds) {
-            if ready.ready() {
+        let [_, watch_ready, log_ready] = fds.map(|f| f.ready());
+        if let Some(t) = title.as_mut().filter(|_| log_ready) {
+            t.feed();
+        }
+        if let Some(w) = watcher.as_ref() {
+            if watch_ready {
                 // The events themselves do not matter: any change means
                 // a rescan, which finds out what changed.
                 while w.read(&mut buf).is_ok_and(|n| n > 0) {}
@@ -195,7 +207,7 @@ mod tests {
     fn only_the_first_argument_can_be_an_option() {
         let p = |a: &[&str]| {
             let v = args(a);
-            parse(&v).map(|(s, d, l)| (s, d.clone(), l.cloned()))
+            parse(&v).map(|(s, d, l)| (s, d.clone(), l.map(|(i, l)| (i, l.clone()))))
         };
         assert_eq!(p(&[]), None);
         assert_eq!(p(&["-P"]), None);
@@ -206,7 +218,11 @@ mod tests {
         assert_eq!(p(&["-"]), Some((false, "-".into(), None)));
         assert_eq!(
             p(&["d", "log: ....", "extra"]),
-            Some((false, "d".into(), Some("log: ....".into())))
+            Some((false, "d".into(), Some((2, "log: ....".into()))))
+        );
+        assert_eq!(
+            p(&["-P", "d", "log: ...."]),
+            Some((true, "d".into(), Some((3, "log: ....".into()))))
         );
     }
 }

@@ -13,6 +13,7 @@ pub mod fs;
 pub mod inotify;
 pub mod poll;
 pub mod procstate;
+pub mod proctitle;
 pub mod signal;
 
 use std::io;
