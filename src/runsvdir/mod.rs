@@ -2,8 +2,8 @@
 //! running (spec: runsvdir.md).
 //!
 //! One thread, one `poll` over the self-pipe (SIGCHLD, SIGTERM, SIGHUP,
-//! SIGALRM) and an inotify watch on DIR, with the next scan or restart as
-//! the deadline. inotify makes a new service start within milliseconds;
+//! SIGALRM), an inotify watch on DIR and the LOG pipe, with the next scan,
+//! restart or LOG dot as the deadline. inotify makes a new service start within milliseconds;
 //! the periodic scan every 5 s (runit's polling interval) remains for what
 //! inotify cannot see (a symlink target appearing, NFS). A dead runsv is
 //! noticed at once on SIGCHLD instead of runit's next wake-up.
