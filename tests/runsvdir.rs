@@ -390,3 +390,21 @@ fn a_services_stderr_reaches_the_log_argument() {
     );
     assert_eq!(arg_of(g.pid(), 3).len(), log.len());
 }
+
+#[test]
+fn a_non_utf8_dangling_name_is_warned_about_byte_for_byte() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = Scratch::new("rsd-bytes");
+    fs::create_dir_all(s.join("service")).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"d\xff");
+    std::os::unix::fs::symlink(s.join("nowhere"), s.join("service").join(name)).unwrap();
+    let _g = ours_on(&s, &[]);
+    let want = b"runsvdir service: warning: unable to stat d\xff: file does not exist\n";
+    assert!(
+        wait_until(SOON, || fs::read(s.join("err"))
+            .unwrap_or_default()
+            .starts_with(want)),
+        "{:?}",
+        read(&s.join("err"))
+    );
+}

@@ -176,8 +176,7 @@ fn rescan(
     let meta = match std::fs::metadata(dir) {
         Ok(m) => m,
         Err(e) => {
-            let text = format!("unable to stat {}", dir.display());
-            services.warn(&Fatal::sys(text, e));
+            services.warn_about("unable to stat ", dir.as_os_str().as_bytes(), &e);
             return RECHECK;
         }
     };

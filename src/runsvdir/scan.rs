@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::errstr;
-use crate::common::msg::Fatal;
+use crate::common::msg::{self, Fatal};
 use sys::child::{self, ChildFd, Spawn};
 use sys::libc;
 
@@ -95,13 +95,18 @@ impl Services {
         f.report(&self.prefix, "warning");
     }
 
+    /// Writes `<prefix>warning: <text><name>: <errno text>`, the name
+    /// byte for byte as runit prints it (it need not be UTF-8).
+    pub fn warn_about(&self, text: &str, name: &[u8], err: &io::Error) {
+        warn_about(&self.prefix, text, name, err);
+    }
+
     /// Scans DIR (§5) at time `now`.
     pub fn scan(&mut self, dir: &Path, now: Instant) -> Scanned {
         let read = match std::fs::read_dir(dir) {
             Ok(r) => r,
             Err(e) => {
-                let text = format!("unable to open directory {}", dir.display());
-                self.warn(&Fatal::sys(text, e));
+                self.warn_about("unable to open directory ", dir.as_os_str().as_bytes(), &e);
                 return Scanned::Failed;
             }
         };
@@ -113,8 +118,7 @@ impl Services {
             let item = match item {
                 Ok(i) => i,
                 Err(e) => {
-                    let text = format!("unable to read directory {}", dir.display());
-                    self.warn(&Fatal::sys(text, e));
+                    self.warn_about("unable to read directory ", dir.as_os_str().as_bytes(), &e);
                     return Scanned::Failed;
                 }
             };
@@ -126,8 +130,7 @@ impl Services {
             let meta = match std::fs::metadata(item.path()) {
                 Ok(m) => m,
                 Err(e) => {
-                    let text = format!("unable to stat {}", name.to_string_lossy());
-                    self.warn(&Fatal::sys(text, e));
+                    self.warn_about("unable to stat ", name.as_bytes(), &e);
                     continue;
                 }
             };
@@ -174,8 +177,7 @@ impl Services {
                     Err(e) => {
                         // Retried by the scan this deadline triggers.
                         entry.not_before = now + MIN_LIFETIME;
-                        let text = format!("unable to fork for {}", name.to_string_lossy());
-                        Fatal::sys(text, e).report(&self.prefix, "warning");
+                        warn_about(&self.prefix, "unable to fork for ", name.as_bytes(), &e);
                     }
                 }
             }
@@ -213,6 +215,18 @@ impl Services {
             let _ = child::kill(pid, libc::SIGTERM);
         }
     }
+}
+
+/// See [`Services::warn_about`].
+fn warn_about(prefix: &[u8], text: &str, name: &[u8], err: &io::Error) {
+    let suffix = msg::err_suffix(err);
+    msg::line(&[
+        prefix,
+        b"warning: ",
+        text.as_bytes(),
+        name,
+        suffix.as_bytes(),
+    ]);
 }
 
 /// Starts `runsv NAME` with cwd DIR (§6); `Err` only if fork failed.
