@@ -5,7 +5,8 @@
 //!
 //! Module map: [`common`] (diagnostics, errno wording, getopt, TAI64N),
 //! [`supervise`] (the on-disk protocol shared by runsv and its clients),
-//! [`runsv`] (the supervisor), [`sv`] (the control client) and [`chpst`]
+//! [`runsv`] (the supervisor), [`runsvdir`] (one runsv per service
+//! directory), [`sv`] (the control client) and [`chpst`]
 //! (process-state changer and its daemontools personalities).
 
 #![forbid(unsafe_code)]
@@ -13,5 +14,6 @@
 pub mod chpst;
 pub mod common;
 pub mod runsv;
+pub mod runsvdir;
 pub mod supervise;
 pub mod sv;

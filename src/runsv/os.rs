@@ -100,6 +100,8 @@ impl RealOs {
             exec_error: &cat(exec_error),
             errtext: errstr::errno_text,
             fail_exit: 111,
+            search: &[],
+            new_session: false,
         };
         child::spawn(&spec).map_err(|e| {
             // Deviation from runit: the retry is a deadline, not sleep(5).
@@ -148,6 +150,8 @@ impl Os for RealOs {
             exec_error: &exec_error,
             errtext: errstr::errno_text,
             fail_exit: 111,
+            search: &[],
+            new_session: false,
         };
         let pid = match child::spawn(&spec) {
             Ok(pid) => pid,

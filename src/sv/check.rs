@@ -113,6 +113,8 @@ pub fn run_script(name: &[u8]) -> Script {
         exec_error: &exec_error,
         errtext: errstr::errno_text,
         fail_exit: 0,
+        search: &[],
+        new_session: false,
     };
     let pid = match sys::child::spawn(&spec) {
         Ok(pid) => pid,

@@ -28,6 +28,7 @@ use sys::libc;
 pub fn ours(prog: &str) -> PathBuf {
     let exe = match prog {
         "runsv" => env!("CARGO_BIN_EXE_runsv"),
+        "runsvdir" => env!("CARGO_BIN_EXE_runsvdir"),
         "sv" => env!("CARGO_BIN_EXE_sv"),
         "chpst" => env!("CARGO_BIN_EXE_chpst"),
         other => panic!("no such binary of ours: {other}"),

@@ -134,6 +134,14 @@ pub struct Spawn<'a> {
     /// Exit code of a child that could not be set up or exec'ed (runsv:
     /// 111; sv's `./check`: 0, which counts as passing).
     pub fail_exit: i32,
+    /// Further program paths tried in order when exec'ing `prog` fails
+    /// with ENOENT, EACCES, EPERM or EISDIR: a `$PATH` search prepared by
+    /// the caller (runsvdir execs `runsv` by name). The error reported is
+    /// the last one other than ENOENT, as with `execvp`.
+    pub search: &'a [&'a CStr],
+    /// Whether the child calls `setsid()` (runsvdir `-P`: each runsv leads
+    /// its own session and process group).
+    pub new_session: bool,
 }
 
 /// Forks and execs `s` with the parent's environment, an empty signal mask
@@ -203,8 +211,28 @@ unsafe fn child(
                 die_with(s, s.dir_error);
             }
         }
+        if s.new_session {
+            // Fails only for a process group leader, which a fresh child
+            // never is.
+            libc::setsid();
+        }
         reset_signals();
         libc::execv(s.prog.as_ptr(), argv.as_ptr());
+        let mut saved = *libc::__errno_location();
+        for prog in s.search {
+            if !matches!(
+                saved,
+                libc::ENOENT | libc::EACCES | libc::EPERM | libc::EISDIR
+            ) {
+                break;
+            }
+            libc::execv(prog.as_ptr(), argv.as_ptr());
+            let e = *libc::__errno_location();
+            if e != libc::ENOENT || saved == libc::ENOENT {
+                saved = e;
+            }
+        }
+        *libc::__errno_location() = saved;
         die_with(s, s.exec_error)
     }
 }
@@ -312,6 +340,8 @@ mod tests {
             exec_error: b"",
             errtext,
             fail_exit,
+            search: &[],
+            new_session: false,
         };
         let pid = spawn(&spec).unwrap();
         exit_code_or_zero(wait_pid(pid).unwrap())
@@ -369,5 +399,44 @@ mod tests {
             111,
         );
         assert_eq!(code, 9);
+    }
+
+    fn run_with(prog: &CStr, search: &[&CStr], argv: &[&CStr], new_session: bool) -> i32 {
+        let spec = Spawn {
+            prog,
+            argv,
+            stdin: ChildFd::Inherit,
+            stdout: ChildFd::Inherit,
+            dir: None,
+            fd_error: b"",
+            dir_error: b"",
+            exec_error: b"",
+            errtext,
+            fail_exit: 100,
+            search,
+            new_session,
+        };
+        let pid = spawn(&spec).unwrap();
+        exit_code_or_zero(wait_pid(pid).unwrap())
+    }
+
+    #[test]
+    fn the_search_goes_on_past_missing_programs() {
+        let argv = [c"sh", c"-c", c"exit 7"];
+        assert_eq!(run_with(c"/nonexistent/sh", &[c"/bin/sh"], &argv, false), 7);
+        assert_eq!(run_with(c"/nonexistent/sh", &[c"/nope"], &argv, false), 100);
+    }
+
+    #[test]
+    fn a_new_session_makes_the_child_its_leader() {
+        // $$ is the shell's pid; ps-free check: the session id in
+        // /proc/self/stat (field 6) equals it.
+        let argv = [
+            c"sh",
+            c"-c",
+            c"set -- $(sed 's/.*) //' /proc/$$/stat); [ \"$4\" = $$ ]",
+        ];
+        assert_eq!(run_with(c"/bin/sh", &[], &argv, true), 0);
+        assert_eq!(run_with(c"/bin/sh", &[], &argv, false), 1);
     }
 }

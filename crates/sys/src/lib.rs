@@ -10,8 +10,10 @@
 
 pub mod child;
 pub mod fs;
+pub mod inotify;
 pub mod poll;
 pub mod procstate;
+pub mod proctitle;
 pub mod signal;
 
 use std::io;
