@@ -6,14 +6,16 @@
 //! Module map: [`common`] (diagnostics, errno wording, getopt, TAI64N),
 //! [`supervise`] (the on-disk protocol shared by runsv and its clients),
 //! [`runsv`] (the supervisor), [`runsvdir`] (one runsv per service
-//! directory), [`sv`] (the control client) and [`chpst`]
-//! (process-state changer and its daemontools personalities).
+//! directory), [`runsvchdir`] (the runlevel switch), [`sv`] (the control
+//! client) and [`chpst`] (process-state changer and its daemontools
+//! personalities).
 
 #![forbid(unsafe_code)]
 
 pub mod chpst;
 pub mod common;
 pub mod runsv;
+pub mod runsvchdir;
 pub mod runsvdir;
 pub mod supervise;
 pub mod sv;

@@ -146,8 +146,9 @@ fn run(args: &[OsString], prog: &[u8], mode: Mode, out: &mut Out) -> Result<(), 
     let home = Home::open(inv.svdir)?;
     let command = Command::parse(inv.action.as_bytes(), mode.lsb).ok_or(Exit::Usage)?;
     let mut services = inv.services;
+    let waits = command.waits(inv.verbose);
     for svc in services.iter_mut() {
-        let result = phase1(&home, svc, &command, start.tai, out);
+        let result = phase1(&home, svc, &command, waits, start.tai, out);
         home.back()?;
         if let Some(code) = result {
             if mode.lsb {
@@ -155,7 +156,7 @@ fn run(args: &[OsString], prog: &[u8], mode: Mode, out: &mut Out) -> Result<(), 
             }
         }
     }
-    if command.waits(inv.verbose) {
+    if waits {
         wait::wait(&home, &mut services, &command, inv.timeout, start, out)?;
     }
     Ok(())
@@ -212,25 +213,50 @@ fn parse(args: &[OsString], prog: &[u8], mode: Mode) -> Result<Invocation, Exit>
 }
 
 /// Phase 1 for one service. Returns the LSB exit code of `status`, if it
-/// decides one.
-fn phase1(home: &Home, svc: &mut Service, cmd: &Command, now: u64, out: &mut Out) -> Option<u8> {
-    let who = Who {
-        name: svc.bytes(),
-        log: false,
-    };
+/// decides one. `waits`: phase 2 follows.
+fn phase1(
+    home: &Home,
+    svc: &mut Service,
+    cmd: &Command,
+    waits: bool,
+    now: u64,
+    out: &mut Out,
+) -> Option<u8> {
     if let Err(e) = home.enter(svc) {
+        let who = Who {
+            name: svc.bytes(),
+            log: false,
+        };
         out.fail(who, "unable to change to service directory", Some(&e));
         svc.pending = false;
         return None;
     }
-    match cmd.action {
-        Action::Status => return probe::lsb_status_code(probe::status(out, who.name, now)),
-        Action::Control => {
-            if probe::control(out, who, cmd.acts, cmd.first_act()).is_err() {
-                svc.pending = false;
-            }
-        }
-        Action::Check => {}
+    if let Action::Status = cmd.action {
+        return probe::lsb_status_code(probe::status(out, svc.bytes(), now));
     }
+    // Deviation from runit: a waiting command on a service whose runsv has
+    // not started yet (runsvdir starts it up to 5 s after the link appears
+    // in runit) waits for it within the timeout instead of failing at once;
+    // phase 2 sends the command then (COMPAT.md, sv).
+    if waits && probe::never_supervised() {
+        svc.awaiting_runsv = true;
+        return None;
+    }
+    act(svc, cmd, out);
     None
+}
+
+/// Phase 1's action for a control or check command in the service's
+/// directory: send the command bytes (a check sends nothing). A service
+/// whose runsv cannot take them is done with (its message was printed).
+pub(crate) fn act(svc: &mut Service, cmd: &Command, out: &mut Out) {
+    let who = Who {
+        name: svc.bytes(),
+        log: false,
+    };
+    if let Action::Control = cmd.action {
+        if probe::control(out, who, cmd.acts, cmd.first_act()).is_err() {
+            svc.pending = false;
+        }
+    }
 }

@@ -38,6 +38,24 @@ fn not_running(out: &mut Out, who: Who<'_>, first_act: u8) {
     }
 }
 
+/// Whether the service in the current directory has never been supervised:
+/// `supervise/ok` does not exist (nor, maybe, `supervise/` itself), as
+/// between linking a service into runsvdir's directory and runsv's start.
+pub fn never_supervised() -> bool {
+    matches!(client::is_running(here()), Err(e) if e.raw_os_error() == Some(libc::ENOENT))
+}
+
+/// Whether a service found [`never_supervised`] is still waiting for its
+/// runsv: `supervise/ok` is still missing, or exists without a reader
+/// (ENXIO: runsv made the FIFO and has not opened it yet). Any other
+/// answer ends the wait and phase 1's action reports it as runit would.
+pub fn runsv_still_starting() -> bool {
+    match client::is_running(here()) {
+        Ok(up) => !up,
+        Err(e) => e.raw_os_error() == Some(libc::ENOENT),
+    }
+}
+
 /// Probes `supervise/ok` and reads `supervise/status`, printing runit's
 /// message for whatever goes wrong. `first_act` is the command's first act
 /// byte.

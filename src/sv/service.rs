@@ -30,6 +30,10 @@ pub struct Service {
     pub in_svdir: bool,
     /// Still to be handled by the next phase (runit clears `*service`).
     pub pending: bool,
+    /// A waiting command found no `supervise/ok` yet: phase 1's action is
+    /// postponed until runsv is up or the timeout passes (deviation from
+    /// runit, which fails at once; COMPAT.md, sv).
+    pub awaiting_runsv: bool,
 }
 
 impl Service {
@@ -41,6 +45,7 @@ impl Service {
             name,
             in_svdir,
             pending: true,
+            awaiting_runsv: false,
         }
     }
 

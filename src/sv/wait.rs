@@ -8,6 +8,10 @@
 //! service whose `./check` script ran and said "not yet" is re-checked at
 //! runit's 420 ms pace instead (scripts may be expensive).
 //!
+//! A service still waiting for its runsv (see `Service::awaiting_runsv`)
+//! is probed at the same pace; once runsv is up its command is sent and
+//! the wait goes on as usual.
+//!
 //! Watching `supervise/` with inotify would wake at once, but tearing down
 //! an inotify instance waits for a kernel grace period (about 10 ms here,
 //! at every exit of sv), which costs more than it saves.
@@ -17,7 +21,7 @@ use std::time::{Duration, Instant};
 use super::check::{check, Verdict};
 use super::command::Command;
 use super::out::{Out, Who};
-use super::probe::{control, get, Got};
+use super::probe::{self, control, get, Got};
 use super::service::{Home, Service};
 use super::status_line;
 use crate::common::msg::Fatal;
@@ -138,6 +142,22 @@ fn visit(pass: &Pass<'_>, svc: &mut Service, pace: &mut Pace, out: &mut Out) -> 
         return pass.home.back();
     }
     let cmd = pass.cmd;
+    if svc.awaiting_runsv {
+        if probe::runsv_still_starting() && !pass.expired {
+            pace.due = Instant::now()
+                .checked_add(pace.interval)
+                .unwrap_or(pace.due);
+            pace.interval = next_interval(pace.interval, false);
+            return pass.home.back();
+        }
+        // runsv is up (or the time is over): do phase 1's action now; at the
+        // timeout it prints what runit would have printed then.
+        svc.awaiting_runsv = false;
+        super::act(svc, cmd, out);
+        if !svc.pending {
+            return pass.home.back();
+        }
+    }
     let (verdict, ran_script) = check(
         out,
         svc.bytes(),

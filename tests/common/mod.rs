@@ -31,6 +31,7 @@ pub fn ours(prog: &str) -> PathBuf {
         "runsvdir" => env!("CARGO_BIN_EXE_runsvdir"),
         "sv" => env!("CARGO_BIN_EXE_sv"),
         "chpst" => env!("CARGO_BIN_EXE_chpst"),
+        "runsvchdir" => env!("CARGO_BIN_EXE_runsvchdir"),
         other => panic!("no such binary of ours: {other}"),
     };
     PathBuf::from(exe)
