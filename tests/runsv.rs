@@ -193,6 +193,13 @@ done
 echo $$ > ready
 while :; do sleep 1000 & p=$!; wait $p; kill $p 2>/dev/null; done"#;
 
+/// Runs our runsv with `args` in `cwd` and expects the fatal exit 111 with
+/// exactly `stderr`.
+fn assert_fatal(cwd: &Path, args: &[&str], stderr: &str) {
+    let (code, _, err) = run_to_exit(&ours("runsv"), "runsv", args, cwd);
+    assert_eq!((code, err.as_str()), (111, stderr), "runsv {args:?}");
+}
+
 /// Runs `prog args` in `cwd` (argv[0] = `arg0`), expecting it to exit
 /// within `SOON`; returns its exit code and stderr.
 fn run_to_exit(prog: &Path, arg0: &str, args: &[&str], cwd: &Path) -> (i32, String, String) {
@@ -262,11 +269,10 @@ fn usage_without_argument_or_with_two_arguments() {
 #[test]
 fn missing_directory_is_fatal() {
     let s = Scratch::new("nodir");
-    let (code, _, err) = run_to_exit(&ours("runsv"), "runsv", &["/nonexistent"], &s.path);
-    assert_eq!(code, 111);
-    assert_eq!(
-        err,
-        "runsv /nonexistent: fatal: unable to change to directory: file does not exist\n"
+    assert_fatal(
+        &s.path,
+        &["/nonexistent"],
+        "runsv /nonexistent: fatal: unable to change to directory: file does not exist\n",
     );
 }
 
@@ -276,11 +282,10 @@ fn second_runsv_on_the_same_directory_fails_on_the_lock() {
     s.service("svc", "exec sleep 1000");
     let fx = Fixture::start(s);
     let pid = fx.wait_running();
-    let (code, _, err) = run_to_exit(&ours("runsv"), "runsv", &["svc"], &fx.scratch.path);
-    assert_eq!(code, 111);
-    assert_eq!(
-        err,
-        "runsv svc: fatal: unable to lock supervise/lock: temporary failure\n"
+    assert_fatal(
+        &fx.scratch.path,
+        &["svc"],
+        "runsv svc: fatal: unable to lock supervise/lock: temporary failure\n",
     );
     assert!(alive(pid), "the first runsv's service was disturbed");
     assert_eq!(pid_of(&fx.svc), Some(pid));
@@ -300,11 +305,10 @@ fn held_log_lock_is_fatal_instead_of_a_hang() {
         .open(svc.join("log/supervise/lock"))
         .unwrap();
     lock.lock().unwrap();
-    let (code, _, err) = run_to_exit(&ours("runsv"), "runsv", &["svc"], &s.path);
-    assert_eq!(code, 111);
-    assert_eq!(
-        err,
-        "runsv svc: fatal: unable to lock log/supervise/lock: temporary failure\n"
+    assert_fatal(
+        &s.path,
+        &["svc"],
+        "runsv svc: fatal: unable to lock log/supervise/lock: temporary failure\n",
     );
     assert!(!svc.join("started").exists(), "the service was started");
     drop(lock);
@@ -1406,11 +1410,10 @@ fn a_supervise_link_target_of_256_bytes_is_name_too_long() {
     let s = Scratch::new("longlink");
     let svc = s.service("svc", "exec sleep 1000");
     std::os::unix::fs::symlink("x".repeat(256), svc.join("supervise")).unwrap();
-    let (code, _, err) = run_to_exit(&ours("runsv"), "runsv", &["svc"], &s.path);
-    assert_eq!(code, 111);
-    assert_eq!(
-        err,
-        "runsv svc: fatal: unable to readlink ./supervise: name too long\n"
+    assert_fatal(
+        &s.path,
+        &["svc"],
+        "runsv svc: fatal: unable to readlink ./supervise: name too long\n",
     );
 }
 
@@ -1479,11 +1482,10 @@ fn a_hook_killed_by_a_signal_counts_as_success() {
 fn a_service_dir_that_is_a_file_is_fatal() {
     let s = Scratch::new("notdir");
     fs::write(s.join("svc"), b"").unwrap();
-    let (code, _, err) = run_to_exit(&ours("runsv"), "runsv", &["svc"], &s.path);
-    assert_eq!(code, 111);
-    assert_eq!(
-        err,
-        "runsv svc: fatal: unable to change to directory: not a directory\n"
+    assert_fatal(
+        &s.path,
+        &["svc"],
+        "runsv svc: fatal: unable to change to directory: not a directory\n",
     );
 }
 
