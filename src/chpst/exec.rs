@@ -7,10 +7,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use super::envdir::Change;
 use crate::common::msg::Fatal;
+use crate::common::pathexec;
 use sys::libc;
-
-/// `PATH` when the environment has none.
-const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 
 fn cstr(b: &[u8]) -> Option<CString> {
     CString::new(b).ok()
@@ -75,17 +73,8 @@ pub fn run(
         };
         return fail(exec.execve(&c));
     }
-    let path = path.map_or(DEFAULT_PATH, OsStr::as_bytes);
     let mut saved: Option<std::io::Error> = None;
-    for dir in path.split(|&c| c == b':') {
-        let full = if dir.is_empty() {
-            p.to_vec()
-        } else {
-            [dir, b"/", p].concat()
-        };
-        let Some(c) = cstr(&full) else {
-            return fail(inval());
-        };
+    for c in pathexec::candidates(path, p) {
         let err = exec.execve(&c);
         let code = err.raw_os_error().unwrap_or(0);
         if code != libc::ENOENT {

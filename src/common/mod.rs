@@ -4,4 +4,5 @@
 pub mod errstr;
 pub mod getopt;
 pub mod msg;
+pub mod pathexec;
 pub mod tai64n;

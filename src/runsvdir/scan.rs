@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::errstr;
 use crate::common::msg::{self, Fatal};
+use crate::common::pathexec;
 use sys::child::{self, ChildFd, Spawn};
 use sys::libc;
 
@@ -20,9 +21,6 @@ use sys::libc;
 /// that dies at once (say, a lock held by another runsv) must not make
 /// runsvdir spin. runit restarts such a runsv every 5 s at best.
 pub const MIN_LIFETIME: Duration = Duration::from_secs(1);
-
-/// `PATH` when the environment has none (runit's `execvp` default).
-const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 
 /// One tracked service directory.
 #[derive(Debug)]
@@ -60,22 +58,6 @@ pub struct Services {
     new_session: bool,
 }
 
-/// The paths `runsv` is tried at, in `$PATH` order (an empty element means
-/// the current directory, which is DIR in the child).
-fn candidates(path: Option<&OsStr>) -> Vec<CString> {
-    let path = path.map_or(DEFAULT_PATH, OsStr::as_bytes);
-    path.split(|&c| c == b':')
-        .filter_map(|d| {
-            let full = if d.is_empty() {
-                b"runsv".to_vec()
-            } else {
-                [d, b"/runsv"].concat()
-            };
-            CString::new(full).ok()
-        })
-        .collect()
-}
-
 impl Services {
     /// An empty table for `dir`; `prefix` is `runsvdir DIR: `.
     pub fn new(dir: &Path, prefix: &[u8], new_session: bool) -> io::Result<Services> {
@@ -85,7 +67,7 @@ impl Services {
             entries: Vec::new(),
             dir,
             prefix: prefix.to_vec(),
-            candidates: candidates(std::env::var_os("PATH").as_deref()),
+            candidates: pathexec::candidates(std::env::var_os("PATH").as_deref(), b"runsv"),
             new_session,
         })
     }
@@ -272,17 +254,4 @@ fn start(
         new_session,
     };
     child::spawn(&spec)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn path_candidates_keep_order_and_empty_means_cwd() {
-        let c = candidates(Some(OsStr::new("/a::/b")));
-        let c: Vec<&[u8]> = c.iter().map(|c| c.as_bytes()).collect();
-        assert_eq!(c, [&b"/a/runsv"[..], b"runsv", b"/b/runsv"]);
-        assert_eq!(candidates(None).len(), 2);
-    }
 }
