@@ -413,6 +413,19 @@ fn add_control_remove(tag: &str, supervisors: Supervisors) {
         &linked,
     );
     let linked_pid = running_as(&t.user, &linked);
+    // Or by name, with SVDIR set to their service directory.
+    let svdir = format!("SVDIR={}", s(&t.dir));
+    let env = Path::new("/usr/bin/env");
+    let r = t.user.run(
+        &t.bin,
+        env,
+        &[&svdir, s(&t.bin.sv), "restart", "linked"],
+        &t.home,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("ok: run: linked: (pid "), "{r:?}");
+    assert!(wait_until(|| !alive(linked_pid)));
+    let linked_pid = running_as(&t.user, &linked);
 
     // The user cannot control root's service: runsv made its supervise/
     // 0700, so sv cannot even open supervise/ok (one error, exit 1).
