@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+from supervise_helper import smaps_rollup
+
 N_LINKS = int(os.environ.get("N_LINKS", "10"))
 N_MANY = int(os.environ.get("N_MANY", "1000"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
@@ -134,16 +136,6 @@ def link_to_start(bins, scratch, trees):
             ("link to ./run started, max (ms)", mx)]
 
 
-def smaps(pid):
-    out = {}
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) == 3 and parts[2] == "kB":
-                out[parts[0].rstrip(":")] = int(parts[1])
-    return out
-
-
 def all_up(bins, scratch, trees):
     secs = {s: [] for s in SUITES}
     dirty, rss = {}, {}
@@ -165,7 +157,7 @@ def all_up(bins, scratch, trees):
                 pids = [t.proc.pid] + t.runsvs()
                 if len(pids) != N_MANY + 1:
                     sys.exit(f"{s}: found {len(pids) - 1} runsv, not {N_MANY}")
-                m = [smaps(p) for p in pids]
+                m = [smaps_rollup(p) for p in pids]
                 dirty[s] = sum(x["Private_Dirty"] for x in m) / 1024
                 rss[s] = sum(x["Rss"] for x in m) / 1024
             t.stop()
