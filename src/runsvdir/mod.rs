@@ -7,6 +7,12 @@
 //! the periodic scan every 5 s (runit's polling interval) remains for what
 //! inotify cannot see (a symlink target appearing, NFS). A dead runsv is
 //! noticed at once on SIGCHLD instead of runit's next wake-up.
+//!
+//! The number of open files does not grow with the number of services:
+//! runsvdir holds the self-pipe, the inotify instance, the LOG pipe and,
+//! during a scan, one directory stream, and keeps nothing open per runsv.
+//! So, like runit, it leaves RLIMIT_NOFILE alone; raising it would also
+//! raise it for every runsv and service, which inherit runsvdir's limits.
 
 pub mod log;
 pub mod scan;
