@@ -304,9 +304,14 @@ fn runsv_missing_from_path_matches_debian() {
     let mut lines = Vec::new();
     for (bin, tag) in [(ours("runsvdir"), "o"), (deb, "d")] {
         let err = s.join(tag);
-        let _g = start(&bin, &["service"], &s.path, &err, &path);
+        let g = start(&bin, &["service"], &s.path, &err, &path);
         assert!(wait_until(SOON, || !read(&err).is_empty()), "{tag}");
         lines.push(read(&err).lines().next().unwrap().to_string());
+        if tag == "o" {
+            // Retried, at most once a second.
+            assert_not_spinning(g.pid(), "runsv missing");
+            assert!(read(&err).lines().count() > 1, "not retried");
+        }
     }
     assert_eq!(
         lines[0],
