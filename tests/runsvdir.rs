@@ -31,8 +31,8 @@ fn ours_on(s: &Scratch, extra: &[&str]) -> Guard {
     start(&ours("runsvdir"), &args, &s.path, &s.join("err"), &path)
 }
 
-/// The runsv children of `parent`: (pid, argv[1]).
-fn runsvs(parent: i32) -> Vec<(i32, String)> {
+/// The living children of `parent`: (pid, argv).
+fn children(parent: i32) -> Vec<(i32, Vec<String>)> {
     let mut out = Vec::new();
     for e in fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
@@ -45,15 +45,22 @@ fn runsvs(parent: i32) -> Vec<(i32, String)> {
             continue;
         }
         let cmd = fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let argv: Vec<String> = cmd
+        let argv = cmd
             .split(|&b| b == 0)
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        if argv.first().map(String::as_str) == Some("runsv") {
-            out.push((pid, argv.get(1).cloned().unwrap_or_default()));
-        }
+        out.push((pid, argv));
     }
     out
+}
+
+/// The runsv children of `parent`: (pid, argv[1]).
+fn runsvs(parent: i32) -> Vec<(i32, String)> {
+    children(parent)
+        .into_iter()
+        .filter(|(_, argv)| argv.first().map(String::as_str) == Some("runsv"))
+        .map(|(pid, argv)| (pid, argv.get(1).cloned().unwrap_or_default()))
+        .collect()
 }
 
 fn runsv_of(parent: i32, name: &str) -> Option<i32> {
@@ -75,13 +82,18 @@ fn started(svc: &Path) -> bool {
 
 /// Kills the process groups of the runsv's that runsvdir `self.0` started
 /// with `-P` (each leads its own), pass or fail. Dropped before the Guard,
-/// while runsvdir still runs and its children can be found.
+/// while runsvdir still exists and its children can be found.
 struct Sessions(i32);
 
 impl Drop for Sessions {
     fn drop(&mut self) {
-        for (pid, _) in runsvs(self.0) {
+        // Stopped first: it would restart the runsv's killed here, in new
+        // sessions the Guard does not reach. Every child counts, also one
+        // forked but not yet running runsv.
+        let _ = sys::child::kill(self.0, libc::SIGSTOP);
+        for (pid, _) in children(self.0) {
             let _ = sys::child::kill(-pid, libc::SIGKILL);
+            let _ = sys::child::kill(pid, libc::SIGKILL);
         }
     }
 }
