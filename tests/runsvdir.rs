@@ -12,34 +12,15 @@
 mod common;
 
 use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{alive, debian, ours, read, wait_until, Guard, Scratch, SOON};
+use common::{alive, debian, ours, path_for, read, wait_until, Guard, Scratch, SOON};
 use sys::libc;
-
-/// PATH with the directory of `prog`'s sibling `runsv` first, so that
-/// runsvdir execs that runsv.
-fn path_for(runsv: &Path) -> String {
-    let dir = runsv.parent().unwrap().display().to_string();
-    format!("{dir}:{}", std::env::var("PATH").unwrap_or_default())
-}
 
 /// Starts `bin args...` in its own process group with `path` as PATH.
 fn start(bin: &Path, args: &[&str], cwd: &Path, err: &Path, path: &str) -> Guard {
-    let child = Command::new(bin)
-        .args(args)
-        .current_dir(cwd)
-        .env("PATH", path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(err).unwrap())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    Guard { child }
+    Guard::spawn_env(bin, args, cwd, err, &[("PATH", path)])
 }
 
 /// Our runsvdir on `<scratch>/service`, with our runsv first in PATH.
@@ -50,8 +31,8 @@ fn ours_on(s: &Scratch, extra: &[&str]) -> Guard {
     start(&ours("runsvdir"), &args, &s.path, &s.join("err"), &path)
 }
 
-/// The runsv children of `parent`: (pid, argv[1]).
-fn runsvs(parent: i32) -> Vec<(i32, String)> {
+/// The living children of `parent`: (pid, argv).
+fn children(parent: i32) -> Vec<(i32, Vec<String>)> {
     let mut out = Vec::new();
     for e in fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
@@ -64,15 +45,22 @@ fn runsvs(parent: i32) -> Vec<(i32, String)> {
             continue;
         }
         let cmd = fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let argv: Vec<String> = cmd
+        let argv = cmd
             .split(|&b| b == 0)
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        if argv.first().map(String::as_str) == Some("runsv") {
-            out.push((pid, argv.get(1).cloned().unwrap_or_default()));
-        }
+        out.push((pid, argv));
     }
     out
+}
+
+/// The runsv children of `parent`: (pid, argv[1]).
+fn runsvs(parent: i32) -> Vec<(i32, String)> {
+    children(parent)
+        .into_iter()
+        .filter(|(_, argv)| argv.first().map(String::as_str) == Some("runsv"))
+        .map(|(pid, argv)| (pid, argv.get(1).cloned().unwrap_or_default()))
+        .collect()
 }
 
 fn runsv_of(parent: i32, name: &str) -> Option<i32> {
@@ -94,13 +82,18 @@ fn started(svc: &Path) -> bool {
 
 /// Kills the process groups of the runsv's that runsvdir `self.0` started
 /// with `-P` (each leads its own), pass or fail. Dropped before the Guard,
-/// while runsvdir still runs and its children can be found.
+/// while runsvdir still exists and its children can be found.
 struct Sessions(i32);
 
 impl Drop for Sessions {
     fn drop(&mut self) {
-        for (pid, _) in runsvs(self.0) {
+        // Stopped first: it would restart the runsv's killed here, in new
+        // sessions the Guard does not reach. Every child counts, also one
+        // forked but not yet running runsv.
+        let _ = sys::child::kill(self.0, libc::SIGSTOP);
+        for (pid, _) in children(self.0) {
             let _ = sys::child::kill(-pid, libc::SIGKILL);
+            let _ = sys::child::kill(pid, libc::SIGKILL);
         }
     }
 }
@@ -323,9 +316,14 @@ fn runsv_missing_from_path_matches_debian() {
     let mut lines = Vec::new();
     for (bin, tag) in [(ours("runsvdir"), "o"), (deb, "d")] {
         let err = s.join(tag);
-        let _g = start(&bin, &["service"], &s.path, &err, &path);
+        let g = start(&bin, &["service"], &s.path, &err, &path);
         assert!(wait_until(SOON, || !read(&err).is_empty()), "{tag}");
         lines.push(read(&err).lines().next().unwrap().to_string());
+        if tag == "o" {
+            // Retried, at most once a second.
+            assert_not_spinning(g.pid(), "runsv missing");
+            assert!(read(&err).lines().count() > 1, "not retried");
+        }
     }
     assert_eq!(
         lines[0],
@@ -406,5 +404,253 @@ fn a_non_utf8_dangling_name_is_warned_about_byte_for_byte() {
             .starts_with(want)),
         "{:?}",
         read(&s.join("err"))
+    );
+}
+
+/// CPU time (user + system, in clock ticks) process `pid` has used.
+fn cpu_ticks(pid: i32) -> u64 {
+    let stat = read(Path::new(&format!("/proc/{pid}/stat")));
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// A runsvdir that busy-loops uses a core; one that waits uses next to
+/// nothing. Watches `pid` for 2 s and fails if it used half a second.
+fn assert_not_spinning(pid: i32, what: &str) {
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(pid) - before;
+    assert!(used < 50, "{what}: runsvdir used {used} ticks in 2 s");
+}
+
+#[test]
+fn dangling_symlink_warning_matches_debian_and_the_fallback_scan_finds_the_target() {
+    let Some(deb) = debian("runsvdir") else {
+        return;
+    };
+    let s = Scratch::new("rsd-dangling");
+    fs::create_dir_all(s.join("service")).unwrap();
+    std::os::unix::fs::symlink(s.join("real/d"), s.join("service/d")).unwrap();
+    let theirs = first_lines(&deb, &["service"], &s, "d", 1);
+    let g = ours_on(&s, &[]);
+    assert!(wait_until(SOON, || !read(&s.join("err")).is_empty()));
+    assert_eq!(read(&s.join("err")).lines().next().unwrap(), theirs[0]);
+    // No signal this time: nothing but the periodic scan can see it.
+    let d = service(&s.join("real/d"));
+    assert!(wait_until(SOON, || started(&d)), "d was never started");
+    assert!(runsv_of(g.pid(), "d").is_some());
+}
+
+#[test]
+fn a_service_without_run_is_reported_by_its_runsv_like_debian_and_comes_up_once_run_exists() {
+    let Some(deb) = debian("runsvdir") else {
+        return;
+    };
+    let s = Scratch::new("rsd-norun");
+    let mut lines = Vec::new();
+    for (bin, runsv, tag) in [
+        (ours("runsvdir"), ours("runsv"), "o"),
+        (deb, debian("runsv").unwrap(), "d"),
+    ] {
+        let dir = s.join(tag);
+        fs::create_dir_all(dir.join("service/a")).unwrap();
+        let err = s.join(&format!("{tag}.err"));
+        let g = start(&bin, &["service"], &dir, &err, &path_for(&runsv));
+        assert!(wait_until(SOON, || !read(&err).is_empty()), "{tag}");
+        lines.push(read(&err).lines().next().unwrap().to_string());
+        let first = runsv_of(g.pid(), "a").unwrap();
+        // runsv keeps retrying ./run; once it exists the service runs
+        // under the same runsv.
+        let a = service(&dir.join("service/a"));
+        assert!(wait_until(SOON, || started(&a)), "{tag}: a never ran");
+        assert_eq!(runsv_of(g.pid(), "a"), Some(first), "{tag}");
+    }
+    assert_eq!(
+        lines[0],
+        "runsv a: fatal: unable to start ./run: file does not exist"
+    );
+    assert_eq!(lines[0], lines[1]);
+}
+
+#[test]
+fn directories_removed_right_after_creation_leave_no_runsv() {
+    let s = Scratch::new("rsd-vanish");
+    fs::create_dir_all(s.join("service")).unwrap();
+    let g = ours_on(&s, &[]);
+    std::thread::sleep(Duration::from_millis(200));
+    for i in 0..30 {
+        let v = s.join(&format!("service/v{i}"));
+        fs::create_dir(&v).unwrap();
+        if i % 2 == 1 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // A runsv may be making supervise/ in it meanwhile.
+        assert!(wait_until(SOON, || fs::remove_dir_all(&v).is_ok()));
+    }
+    assert!(
+        wait_until(SOON, || runsvs(g.pid()).is_empty()),
+        "{:?}",
+        runsvs(g.pid())
+    );
+    // A runsv that could not enter its directory is not started again.
+    assert_not_spinning(g.pid(), "after the removals");
+    assert!(runsvs(g.pid()).is_empty(), "{:?}", runsvs(g.pid()));
+    // runsvdir's only complaint is runit's; runsv's own depend on how
+    // far it got before its directory went away.
+    for line in read(&s.join("err")).lines() {
+        let ok = match line.strip_prefix("runsvdir service: warning: unable to stat v") {
+            Some(rest) => rest.ends_with(": file does not exist"),
+            None => line.starts_with("runsv v"),
+        };
+        assert!(ok, "unexpected: {line}");
+    }
+}
+
+/// The `wd … ino:HEX` inodes runsvdir `pid` watches with inotify.
+fn watched_inodes(pid: i32) -> Vec<u64> {
+    let mut out = Vec::new();
+    for fd in fs::read_dir(format!("/proc/{pid}/fdinfo"))
+        .unwrap()
+        .flatten()
+    {
+        for line in read(&fd.path()).lines() {
+            let Some(rest) = line.strip_prefix("inotify wd:") else {
+                continue;
+            };
+            let ino = rest
+                .split_whitespace()
+                .find_map(|f| f.strip_prefix("ino:"))
+                .unwrap();
+            out.push(u64::from_str_radix(ino, 16).unwrap());
+        }
+    }
+    out
+}
+
+/// runsvdir on a DIR that is removed (its runsv killed meanwhile), then
+/// made anew with service `b`; returns the lines runsvdir wrote (runsv a
+/// complains too, depending on what it was doing).
+fn dir_removed_and_recreated(bin: &Path, runsv: &Path, s: &Scratch, tag: &str) -> Vec<String> {
+    let dir = s.join(tag);
+    let a = service(&dir.join("service/a"));
+    let err = s.join(&format!("{tag}.err"));
+    let g = start(bin, &["service"], &dir, &err, &path_for(runsv));
+    assert!(wait_until(SOON, || started(&a)), "{tag}");
+    // runsv may be writing its supervise/ files meanwhile.
+    assert!(wait_until(SOON, || fs::remove_dir_all(dir.join("service")).is_ok()));
+    assert!(wait_until(SOON, || read(&err).contains("unable to stat service")));
+    // A runsv that dies while DIR is missing is restarted once DIR is
+    // back, with runsvdir waiting quietly until then.
+    if let Some(pid) = runsv_of(g.pid(), "a") {
+        sys::child::kill(pid, libc::SIGKILL).unwrap();
+    }
+    assert_not_spinning(g.pid(), tag);
+    let b = service(&dir.join("service/b"));
+    assert!(wait_until(SOON, || started(&b)), "{tag}: b never ran");
+    if bin == ours("runsvdir") {
+        let ino = std::os::unix::fs::MetadataExt::ino(&fs::metadata(dir.join("service")).unwrap());
+        assert!(
+            wait_until(SOON, || watched_inodes(g.pid()).contains(&ino)),
+            "the new DIR is not watched"
+        );
+    }
+    read(&err)
+        .lines()
+        .filter(|l| l.starts_with("runsvdir "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_scanned_dir_removed_then_recreated_like_debian() {
+    let Some(deb) = debian("runsvdir") else {
+        return;
+    };
+    let s = Scratch::new("rsd-dir-gone");
+    let mine = dir_removed_and_recreated(&ours("runsvdir"), &ours("runsv"), &s, "o");
+    let theirs = dir_removed_and_recreated(&deb, &debian("runsv").unwrap(), &s, "d");
+    let missing = "runsvdir service: warning: unable to stat service: file does not exist";
+    assert_eq!(mine[0], missing);
+    assert_eq!(theirs[0], missing);
+    // Nothing but that warning, repeated about once a second.
+    assert!(mine.iter().all(|l| l == missing), "{mine:?}");
+}
+
+#[test]
+fn a_replaced_dir_is_watched_and_its_services_started() {
+    let s = Scratch::new("rsd-dir-new");
+    service(&s.join("service/a"));
+    let g = ours_on(&s, &[]);
+    assert!(wait_until(SOON, || runsv_of(g.pid(), "a").is_some()));
+    let old = runsv_of(g.pid(), "a").unwrap();
+    service(&s.join("next/c"));
+    fs::rename(s.join("service"), s.join("previous")).unwrap();
+    fs::rename(s.join("next"), s.join("service")).unwrap();
+    assert!(
+        wait_until(SOON, || started(&s.join("service/c"))),
+        "c never ran"
+    );
+    assert!(wait_until(SOON, || !alive(old)), "the old runsv still runs");
+    let ino = std::os::unix::fs::MetadataExt::ino(&fs::metadata(s.join("service")).unwrap());
+    assert!(
+        wait_until(SOON, || watched_inodes(g.pid()).contains(&ino)),
+        "the new DIR is not watched"
+    );
+}
+
+#[test]
+fn fork_failures_are_warned_about_into_the_log_and_retried_until_the_limit_allows() {
+    let s = Scratch::new("rsd-nproc");
+    // A uid of its own: RLIMIT_NPROC counts all of that user's processes
+    // (and does not bind root).
+    let uid = 50_000 + std::process::id() % 10_000;
+    for name in ["a", "b", "c"] {
+        let dir = s.join(&format!("service/{name}"));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("down"), "").unwrap();
+        std::os::unix::fs::chown(&dir, Some(uid), Some(uid)).unwrap();
+    }
+    let log = format!("log: {}", ".".repeat(100));
+    let user = format!(":{uid}:{uid}");
+    let runsvdir = ours("runsvdir");
+    // runsvdir and two runsv's: the third fork fails.
+    let g = start(
+        &ours("chpst"),
+        &[
+            "-u",
+            &user,
+            "-p",
+            "3",
+            runsvdir.to_str().unwrap(),
+            "service",
+            &log,
+        ],
+        &s.path,
+        &s.join("err"),
+        &path_for(&ours("runsv")),
+    );
+    let failed = "warning: unable to fork for ";
+    assert!(
+        wait_until(SOON, || arg_of(g.pid(), 2).contains(failed)),
+        "{:?}",
+        arg_of(g.pid(), 2)
+    );
+    let window = arg_of(g.pid(), 2);
+    // The first `.` of the LOG comes after the first scan, as with runit.
+    let name = window.trim_end_matches('.').rsplit(failed).next().unwrap();
+    let name = name
+        .strip_suffix(": temporary failure\n")
+        .unwrap_or_else(|| panic!("{window:?}"));
+    let svc = |n: &str| s.join(&format!("service/{n}"));
+    assert!(!svc(name).join("supervise").exists());
+    assert_not_spinning(g.pid(), "while fork fails");
+    // One runsv less (its service moved out) makes room.
+    let other = ["a", "b", "c"].into_iter().find(|n| *n != name).unwrap();
+    fs::rename(svc(other), s.join("moved")).unwrap();
+    assert!(
+        wait_until(SOON, || common::stat_of(&svc(name)) == "down\n"),
+        "{name} never came up: {:?}",
+        arg_of(g.pid(), 2)
     );
 }

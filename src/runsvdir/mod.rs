@@ -7,6 +7,12 @@
 //! the periodic scan every 5 s (runit's polling interval) remains for what
 //! inotify cannot see (a symlink target appearing, NFS). A dead runsv is
 //! noticed at once on SIGCHLD instead of runit's next wake-up.
+//!
+//! The number of open files does not grow with the number of services:
+//! runsvdir holds the self-pipe, the inotify instance, the LOG pipe and,
+//! during a scan, one directory stream, and keeps nothing open per runsv.
+//! So, like runit, it leaves RLIMIT_NOFILE alone; raising it would also
+//! raise it for every runsv and service, which inherit runsvdir's limits.
 
 pub mod log;
 pub mod scan;
@@ -106,16 +112,15 @@ fn run(
     let mut buf = [0u8; 4096];
     loop {
         let now = Instant::now();
-        if now >= next_scan || services.next_restart().is_some_and(|t| t <= now) {
+        if now >= next_scan {
             next_scan = now + rescan(&mut services, dir, watcher.as_ref(), &mut watched, now);
         }
         if let Some(t) = title.as_mut() {
             t.tick(now);
         }
-        let deadline = [services.next_restart(), title.as_ref().map(Title::next_dot)]
-            .into_iter()
-            .flatten()
-            .fold(next_scan, Instant::min);
+        let deadline = title
+            .as_ref()
+            .map_or(next_scan, |t| next_scan.min(t.next_dot()));
         let mut fds = [
             PollFd::new(selfpipe.as_fd(), poll::IN),
             watcher
@@ -135,7 +140,9 @@ fn run(
         }
         let sigs = selfpipe.drain();
         while let Ok(Some((pid, _))) = sys::child::wait_any_nohang() {
-            services.reaped(pid, Instant::now());
+            if let Some(due) = services.reaped(pid, Instant::now()) {
+                next_scan = next_scan.min(due);
+            }
         }
         let [_, watch_ready, log_ready] = fds.map(|f| f.ready());
         if let Some(t) = title.as_mut().filter(|_| log_ready) {
@@ -188,9 +195,15 @@ fn rescan(
             *watched = Some(id);
         }
     }
+    // Restarts wait for a scan that completes: while DIR cannot be read,
+    // runsv's that died are not restarted (as with runit) but retried
+    // every second, not in a busy loop.
     match services.scan(dir, now) {
-        Scanned::Done(false) => RESCAN,
-        Scanned::Done(true) | Scanned::Failed => RECHECK,
+        Scanned::Done { added, restart } => {
+            let next = if added { RECHECK } else { RESCAN };
+            restart.map_or(next, |t| next.min(t.saturating_duration_since(now)))
+        }
+        Scanned::Failed => RECHECK,
     }
 }
 

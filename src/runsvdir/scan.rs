@@ -3,7 +3,13 @@
 //! skipped, identity by the (device, inode) of the directory an entry
 //! resolves to (not by its name), SIGTERM to the runsv of an entry that went
 //! away. Unlike runit there is no cap of 1000 services.
+//!
+//! Built for 10,000 services and more: the table is a hash map by (device,
+//! inode), so a scan costs one lookup per entry rather than runit's linear
+//! search of its table, and the earliest pending restart is worked out
+//! during the scan instead of being searched for on every wake-up.
 
+use std::collections::hash_map::{Entry as Slot, HashMap};
 use std::ffi::{CString, OsStr};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -22,11 +28,12 @@ use sys::libc;
 /// runsvdir spin. runit restarts such a runsv every 5 s at best.
 pub const MIN_LIFETIME: Duration = Duration::from_secs(1);
 
+/// A service's identity: the (device, inode) of its directory.
+type Id = (u64, u64);
+
 /// One tracked service directory.
 #[derive(Debug)]
 struct Entry {
-    dev: u64,
-    ino: u64,
     /// The running runsv, if any.
     pid: Option<libc::pid_t>,
     /// When its runsv was last started.
@@ -39,9 +46,14 @@ struct Entry {
 /// How a scan went.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Scanned {
-    /// Complete; `true` if a new service was added (runit then confirms
-    /// with another scan 1 s later).
-    Done(bool),
+    /// Complete.
+    Done {
+        /// A new service was added (runit then confirms with another scan
+        /// 1 s later).
+        added: bool,
+        /// When the first runsv that could not be started now is due.
+        restart: Option<Instant>,
+    },
     /// DIR could not be read; nothing was marked gone.
     Failed,
 }
@@ -49,7 +61,7 @@ pub enum Scanned {
 /// The table plus everything needed to start runsv.
 #[derive(Debug)]
 pub struct Services {
-    entries: Vec<Entry>,
+    entries: HashMap<Id, Entry>,
     dir: CString,
     prefix: Vec<u8>,
     /// `PATH` candidates for `runsv`, resolved once: runsvdir's environment
@@ -64,7 +76,7 @@ impl Services {
         let dir = CString::new(dir.as_os_str().as_bytes())
             .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         Ok(Services {
-            entries: Vec::new(),
+            entries: HashMap::new(),
             dir,
             prefix: prefix.to_vec(),
             candidates: pathexec::candidates(std::env::var_os("PATH").as_deref(), b"runsv"),
@@ -92,10 +104,11 @@ impl Services {
                 return Scanned::Failed;
             }
         };
-        for e in &mut self.entries {
+        for e in self.entries.values_mut() {
             e.gone = true;
         }
         let mut added = false;
+        let mut restart: Option<Instant> = None;
         for item in read {
             let item = match item {
                 Ok(i) => i,
@@ -119,28 +132,17 @@ impl Services {
             if !meta.is_dir() {
                 continue;
             }
-            let (dev, ino) = (meta.dev(), meta.ino());
-            let found = self
-                .entries
-                .iter()
-                .position(|e| e.dev == dev && e.ino == ino);
-            let at = match found {
-                Some(i) => i,
-                None => {
+            let entry = match self.entries.entry((meta.dev(), meta.ino())) {
+                Slot::Occupied(o) => o.into_mut(),
+                Slot::Vacant(v) => {
                     added = true;
-                    self.entries.push(Entry {
-                        dev,
-                        ino,
+                    v.insert(Entry {
                         pid: None,
                         started: now,
                         not_before: now,
                         gone: false,
-                    });
-                    self.entries.len() - 1
+                    })
                 }
-            };
-            let Some(entry) = self.entries.get_mut(at) else {
-                continue;
             };
             entry.gone = false;
             if entry.pid.is_none() && entry.not_before <= now {
@@ -157,43 +159,44 @@ impl Services {
                         entry.started = now;
                     }
                     Err(e) => {
-                        // Retried by the scan this deadline triggers.
+                        // compat(runit): warned about and retried by a
+                        // later scan; here a second later, so that a full
+                        // process table does not make runsvdir spin.
                         entry.not_before = now + MIN_LIFETIME;
                         warn_about(&self.prefix, "unable to fork for ", name.as_bytes(), &e);
                     }
                 }
             }
-        }
-        for e in self.entries.iter().filter(|e| e.gone) {
-            if let Some(pid) = e.pid {
-                let _ = child::kill(pid, libc::SIGTERM);
+            if entry.pid.is_none() {
+                restart = Some(restart.map_or(entry.not_before, |t| t.min(entry.not_before)));
             }
         }
-        self.entries.retain(|e| !e.gone);
-        Scanned::Done(added)
-    }
-
-    /// A child was reaped: if it is a tracked runsv, it is restarted by a
-    /// scan at once, or [`MIN_LIFETIME`] after its start.
-    pub fn reaped(&mut self, pid: libc::pid_t, now: Instant) {
-        if let Some(e) = self.entries.iter_mut().find(|e| e.pid == Some(pid)) {
-            e.pid = None;
-            e.not_before = now.max(e.started + MIN_LIFETIME);
+        for pid in self
+            .entries
+            .values()
+            .filter(|e| e.gone)
+            .filter_map(|e| e.pid)
+        {
+            let _ = child::kill(pid, libc::SIGTERM);
         }
+        self.entries.retain(|_, e| !e.gone);
+        Scanned::Done { added, restart }
     }
 
-    /// The earliest time a runsv is due to be restarted.
-    pub fn next_restart(&self) -> Option<Instant> {
-        self.entries
-            .iter()
-            .filter(|e| e.pid.is_none())
-            .map(|e| e.not_before)
-            .min()
+    /// A child was reaped: if it is a tracked runsv, returns when a scan is
+    /// to restart it: at once, or [`MIN_LIFETIME`] after its start.
+    ///
+    /// A linear search, as the scan that follows costs as much anyway.
+    pub fn reaped(&mut self, pid: libc::pid_t, now: Instant) -> Option<Instant> {
+        let e = self.entries.values_mut().find(|e| e.pid == Some(pid))?;
+        e.pid = None;
+        e.not_before = now.max(e.started + MIN_LIFETIME);
+        Some(e.not_before)
     }
 
     /// SIGTERM to every tracked runsv (SIGHUP, §2).
     pub fn term_all(&self) {
-        for pid in self.entries.iter().filter_map(|e| e.pid) {
+        for pid in self.entries.values().filter_map(|e| e.pid) {
             let _ = child::kill(pid, libc::SIGTERM);
         }
     }

@@ -109,10 +109,22 @@ pub struct Guard {
 impl Guard {
     /// Starts `prog args...` in `cwd`, stderr captured to a file.
     pub fn spawn(prog: &Path, args: &[&str], cwd: &Path, stderr: &Path) -> Guard {
+        Guard::spawn_env(prog, args, cwd, stderr, &[])
+    }
+
+    /// [`Guard::spawn`] with `env` added to the environment.
+    pub fn spawn_env(
+        prog: &Path,
+        args: &[&str],
+        cwd: &Path,
+        stderr: &Path,
+        env: &[(&str, &str)],
+    ) -> Guard {
         let err = fs::File::create(stderr).unwrap();
         let child = Command::new(prog)
             .args(args)
             .current_dir(cwd)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(err)
@@ -148,6 +160,13 @@ impl Drop for Guard {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// PATH with the directory of `prog` first, so that a supervisor finds
+/// its sibling (runsvdir execs `runsv` through PATH).
+pub fn path_for(prog: &Path) -> String {
+    let dir = prog.parent().unwrap().display().to_string();
+    format!("{dir}:{}", std::env::var("PATH").unwrap_or_default())
 }
 
 /// Polls `cond` every 10 ms until it holds or `timeout` passes.
