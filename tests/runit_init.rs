@@ -86,6 +86,12 @@ struct Boot {
 impl Boot {
     /// Boots `runit` with `s/etc` as `/etc/runit`.
     fn start(runit: &Path, s: &Scratch) -> Boot {
+        Boot::start_with(runit, s, &[])
+    }
+
+    /// As [`Boot::start`], with each `(source, target)` of `binds` also
+    /// bind-mounted.
+    fn start_with(runit: &Path, s: &Scratch, binds: &[(PathBuf, &str)]) -> Boot {
         let fifo = s.join("console");
         sys::fs::mkfifo(&fifo, 0o600).unwrap();
         // Read-write: the FIFO always has a reader (runit's non-blocking
@@ -107,15 +113,22 @@ impl Boot {
                 }
             }
         });
-        let setup = "mount --bind \"$1\" /etc/runit && mount --bind \"$2\" /dev/console \
-                     && mount -t tmpfs tmpfs /run && exec \"$3\"";
+        let mut setup = String::from(
+            "mount --bind \"$1\" /etc/runit && mount --bind \"$2\" /dev/console \
+             && mount -t tmpfs tmpfs /run && ",
+        );
+        for (i, (_, target)) in binds.iter().enumerate() {
+            setup += &format!("mount --bind \"${}\" {target} && ", i + 4);
+        }
+        setup += "exec \"$3\"";
         let log = File::create(s.join("unshare.log")).unwrap();
         let child = Command::new("/usr/bin/unshare")
             .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
-            .args(["--propagation", "private", "/bin/sh", "-c", setup, "sh"])
+            .args(["--propagation", "private", "/bin/sh", "-c", &setup, "sh"])
             .arg(s.join("etc"))
             .arg(&fifo)
             .arg(runit)
+            .args(binds.iter().map(|(source, _)| source))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -733,8 +746,82 @@ fn ctrlaltdel_runs_its_hook_then_stops_like_sigcont() {
     }
 }
 
+/// Copies directory `from` into `to`, modes included.
+fn copy_tree(from: &Path, to: &Path) {
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[test]
+fn the_example_container_image_boots_and_stops_on_sigterm() {
+    if !privileged() {
+        return;
+    }
+    // examples/container as the image: its stage scripts, its services,
+    // and our programs first in their PATH (/usr/local/bin).
+    let s = system();
+    let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/container/etc");
+    fs::remove_dir_all(s.join("etc")).unwrap();
+    copy_tree(&image.join("runit"), &s.join("etc"));
+    fs::write(s.join("etc/nosync"), "").unwrap();
+    copy_tree(&image.join("service"), &s.join("service"));
+    // /etc/service is often a symlink into /etc/runit (Debian), which is
+    // the scratch directory here: the scripts get the scratch path instead.
+    let svc = s.join("service").display().to_string();
+    for n in ["2", "3"] {
+        let path = s.join(&format!("etc/{n}"));
+        fs::write(&path, read(&path).replace("/etc/service", &svc)).unwrap();
+    }
+    let bin = ours("runsv").parent().unwrap().to_path_buf();
+    let binds = [(bin, "/usr/local/bin")];
+    let mut b = Boot::start_with(&ours("runit"), &s, &binds);
+    b.expect("hello from");
+    assert!(wait_until(SOON, || read(
+        &s.join("service/hello/supervise/stat")
+    ) == "run\n"));
+    sys::child::kill(b.init_pid(), libc::SIGTERM).unwrap();
+    let status = b.wait_exit(SOON).expect("no exit");
+    b.expect("- runit: sending KILL signal to all processes...");
+    // Stage 3 stopped the service in time: sv reports it, runit exits 0.
+    let down = format!("ok: down: {svc}/hello");
+    assert!(b.text().contains(&down), "{}", b.text());
+    assert_eq!(status.code(), Some(0), "{}", b.text());
+}
+
 // ---------------------------------------------------------------------------
-// runit-init outside process 1.
+// runit-init.
+
+#[test]
+fn runit_init_as_process_1_becomes_sbin_runit() {
+    if !privileged() {
+        return;
+    }
+    let s = system();
+    plain_stages(&s);
+    let binds = [(ours("runit"), "/sbin/runit")];
+    let mut b = Boot::start_with(&ours("runit-init"), &s, &binds);
+    let status = b.wait_exit(SOON).expect("no halt");
+    assert_eq!(status.signal(), Some(libc::SIGINT));
+    b.expect("- runit: power off...");
+    assert!(
+        b.text().starts_with("- runit: $Id: runit-rs"),
+        "{}",
+        b.text()
+    );
+    // Without a runit to become, it says so.
+    let s = system();
+    let missing = [(PathBuf::from("/dev/null"), "/sbin/runit")];
+    let mut b = Boot::start_with(&ours("runit-init"), &s, &missing);
+    let status = b.wait_exit(SOON).expect("no exit");
+    assert_eq!(status.code(), Some(111));
+    let log = read(&s.join("unshare.log"));
+    assert_eq!(log, "init: fatal: unable to start runit: access denied\n");
+}
 
 #[test]
 fn runit_init_usage_exits_0() {
