@@ -511,6 +511,83 @@ fn a_hanging_stage_3_is_waited_for_and_signals_only_work_in_stage_2() {
     }
 }
 
+#[test]
+fn a_stage_2_ignoring_sigterm_gets_sigkill_after_5_seconds() {
+    if !privileged() {
+        return;
+    }
+    // Stage 2 asks for the shutdown itself, then ignores the SIGTERM.
+    let t = same_as_debian(
+        |s| {
+            plain_stages(s);
+            stage(
+                s,
+                "2",
+                "trap '' TERM\nfor f in /etc/runit/stopit /run/runit.stopit; do\n\
+                 : >$f; chmod 100 $f; done\nkill -CONT 1\n\
+                 while :; do sleep 1; done",
+            );
+        },
+        str::to_string,
+    );
+    assert!(
+        t.contains(
+            "- runit: warning: stage 2 not terminated, sending sigkill...\n\
+             - runit: leave stage: /etc/runit/2\n\
+             - runit: enter stage: /etc/runit/3"
+        ),
+        "{t}"
+    );
+}
+
+#[test]
+fn sigterm_in_a_container_during_stage_1_skips_stage_2_and_exits_with_stage_3s_status() {
+    if !privileged() {
+        return;
+    }
+    let s = system();
+    stage(&s, "1", "kill -TERM 1\nsleep 0.2\necho S: one");
+    stage(&s, "2", "echo S: two");
+    stage(&s, "3", "echo S: three\nexit 7");
+    let mut b = Boot::start(&ours("runit"), &s);
+    let status = b.wait_exit(SOON).expect("no exit");
+    b.expect("sending KILL signal");
+    assert_eq!(status.code(), Some(7), "{}", b.text());
+    assert_eq!(
+        relevant(&b.transcript()),
+        [
+            "- runit: $Id$: booting.",
+            "- runit: enter stage: /etc/runit/1",
+            "- runit: SIGTERM request...",
+            "S: one",
+            "- runit: leave stage: /etc/runit/1",
+            "- runit: warning: skipping stage 2...",
+            "- runit: enter stage: /etc/runit/3",
+            "S: three",
+            "- runit: warning: child failed: /etc/runit/3",
+            "- runit: leave stage: /etc/runit/3",
+            "- runit: sending KILL signal to all processes...",
+        ]
+    );
+}
+
+#[test]
+fn a_stage_3_killed_by_a_signal_reads_as_128_plus_it_after_sigterm() {
+    if !privileged() {
+        return;
+    }
+    let s = system();
+    plain_stages(&s);
+    stage(&s, "2", "echo S: two; exec sleep 1000");
+    stage(&s, "3", "kill -KILL $$");
+    let mut b = Boot::start(&ours("runit"), &s);
+    b.expect("S: two");
+    sys::child::kill(b.init_pid(), libc::SIGTERM).unwrap();
+    let status = b.wait_exit(SOON).expect("no exit");
+    b.expect("child crashed: /etc/runit/3");
+    assert_eq!(status.code(), Some(128 + libc::SIGKILL), "{}", b.text());
+}
+
 // ---------------------------------------------------------------------------
 // Services, orphans, shutdown.
 

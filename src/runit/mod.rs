@@ -1,8 +1,11 @@
 //! runit: process 1 (spec: runit-init.md §1). Boots the machine through
 //! the three stages and shuts it down through the kernel.
 //!
-//! Startup (§1.1) and the end (§1.3) live here; the stage loop is
-//! [`stages`]. runit never exits as process 1, with one documented
+//! Startup (§1.1), the loop and the end (§1.3) live here; the stages
+//! are the pure state machine [`stages`], acting through [`os`]. One
+//! loop, one `poll` on the self-pipe, with the machine's deadlines and
+//! runit's 14-second wake-up; every wake-up reaps every child that ended
+//! (orphans included) and reopens the console on fd 2. runit never exits as process 1, with one documented
 //! exception: in a container (see below) it exits after stage 3, with a
 //! status saying how the shutdown went, because a container runtime expects
 //! its init to end and may not allow reboot(2).
@@ -16,6 +19,7 @@
 //! and runit exits with stage 3's exit code (128 + signal if stage 3 was
 //! killed). On a machine SIGTERM stays blocked, as in runit (§1.4).
 
+pub mod os;
 pub mod stages;
 
 use std::ffi::{CStr, OsStr, OsString};
@@ -24,13 +28,15 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::common::{errstr, msg};
-use stages::{Ended, Stages};
+use os::RealOs;
+use stages::{Ended, Request, Stages};
 use sys::child::{self, Exit};
 use sys::init::{self, Reboot, Step};
 use sys::libc;
+use sys::poll::{self, PollFd};
 use sys::signal::{self, SelfPipe};
 
 /// The prefix of every runit message.
@@ -45,10 +51,13 @@ pub const STOPIT: &CStr = c"/etc/runit/stopit";
 pub const REBOOT: &CStr = c"/etc/runit/reboot";
 /// Skip `sync()` before halting or rebooting (2.2.0).
 const NOSYNC: &CStr = c"/etc/runit/nosync";
-/// Run on Ctrl-Alt-Del (SIGINT), before stopping.
-const CTRLALTDEL: &CStr = c"/etc/runit/ctrlaltdel";
 /// How long runit waits after asking for power-off before halting.
 const POWER_OFF_WAIT: Duration = Duration::from_secs(2);
+/// runit's periodic wake-up: the console is reopened and children are
+/// reaped at least this often, even if a SIGCHLD was missed.
+const WAKE: Duration = Duration::from_secs(14);
+/// runit's pause after a failed `waitpid`.
+const WAIT_PAUSE: Duration = Duration::from_secs(5);
 /// Signals runit blocks for good (§1.4); SIGTERM only on a machine.
 const BLOCKED: [libc::c_int; 3] = [libc::SIGHUP, libc::SIGALRM, libc::SIGPIPE];
 
@@ -63,8 +72,62 @@ pub fn main(_args: impl Iterator<Item = OsString>) -> ExitCode {
     let pipe = self_pipe(container);
     console_onto(&[0, 1, 2]);
     say(&[VERSION, b": booting."]);
-    let ended = Stages::new(container).run(&pipe);
+    let ended = run(container, &pipe);
     shutdown(container, ended, &pipe)
+}
+
+/// The loop: wait, take the signals, reap, serve requests, until stage 3
+/// has ended.
+fn run(container: bool, pipe: &SelfPipe) -> Ended {
+    let (mut stages, mut os) = (Stages::new(Instant::now()), RealOs);
+    // After a failed waitpid, reaping waits until then.
+    let mut reap_pause: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        stages.fire(now, &mut os);
+        let deadline = [stages.deadline(), reap_pause]
+            .into_iter()
+            .flatten()
+            .fold(now + WAKE, Instant::min);
+        let mut fds = [PollFd::new(pipe.as_fd(), poll::IN)];
+        // A poll error can only be a lack of resources: the loop goes on
+        // with its deadlines, as runit goes on after iopause.
+        let _ = poll::poll(&mut fds, Some(deadline.saturating_duration_since(now)));
+        let sigs = pipe.drain();
+        for (sig, r) in [
+            (libc::SIGCONT, Request::Cont),
+            (libc::SIGINT, Request::Int),
+            (libc::SIGTERM, Request::Term),
+        ] {
+            // SIGTERM reaches the pipe only in container mode.
+            if signal::contains(sigs, sig) && (container || sig != libc::SIGTERM) {
+                stages.request(r, &mut os);
+            }
+        }
+        // compat(runit): fd 2 is reopened on every wake-up, so a console
+        // that came back is used again.
+        console_onto(&[2]);
+        let now = Instant::now();
+        if reap_pause.is_some_and(|t| t <= now) {
+            reap_pause = None;
+        }
+        while reap_pause.is_none() {
+            match child::wait_any_nohang() {
+                Ok(Some((pid, status))) => {
+                    if let Some(ended) = stages.reaped(pid, status, now, &mut os) {
+                        return ended;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let text = errstr::text(&e).as_bytes();
+                    say(&[b"warning: wait_nohang, pausing: ", text]);
+                    reap_pause = Some(now + WAIT_PAUSE);
+                }
+            }
+        }
+        stages.serve(now, &mut os);
+    }
 }
 
 /// Blocks the signals runit never acts on and routes the others into the
@@ -119,8 +182,8 @@ fn shutdown(container: bool, ended: Ended, pipe: &SelfPipe) -> ExitCode {
     // compat(runit): a machine whose reboot(2) failed stays up with
     // process 1 paused, reaping.
     loop {
-        let mut fds = [sys::poll::PollFd::new(pipe.as_fd(), sys::poll::IN)];
-        let _ = sys::poll::poll(&mut fds, None);
+        let mut fds = [PollFd::new(pipe.as_fd(), poll::IN)];
+        let _ = poll::poll(&mut fds, None);
         pipe.drain();
         while let Ok(Some(_)) = child::wait_any_nohang() {}
     }
@@ -185,13 +248,6 @@ pub(crate) fn path(p: &CStr) -> &Path {
 /// `- runit: <parts>`.
 fn say(parts: &[&[u8]]) {
     let mut line = vec![PREFIX];
-    line.extend_from_slice(parts);
-    msg::line(&line);
-}
-
-/// `- runit: warning: <parts>`.
-fn warn(parts: &[&[u8]]) {
-    let mut line = vec![PREFIX, b"warning: ".as_slice()];
     line.extend_from_slice(parts);
     msg::line(&line);
 }

@@ -1,32 +1,25 @@
-//! The stage loop of runit (spec: runit-init.md §1.2 and §1.4): run
-//! `/etc/runit/1`, `2` and `3` in turn, restart a crashed stage 2, reap
-//! every orphan, and turn SIGCONT (with the `stopit` flag) and SIGINT (with
-//! the `ctrlaltdel` hook) into a shutdown.
+//! The stage machine of runit (spec: runit-init.md §1.2 and §1.4): run
+//! `/etc/runit/1`, `2` and `3` in turn, restart a crashed stage 2, and turn
+//! SIGCONT (with the `stopit` flag), SIGINT (with the `ctrlaltdel` hook)
+//! and, in a container, SIGTERM into a shutdown.
 //!
-//! One loop, one `poll` on the self-pipe, with deadlines where runit sleeps
-//! (5 s before a fork retry and before restarting stage 2, 5 s of grace
-//! between SIGTERM and SIGKILL for a stopping stage 2) and runit's 14-second
-//! wake-up. While runit waits on something (a stopping stage 2, the
-//! `ctrlaltdel` hook, a stage not started yet) requests stay pending, as
-//! they stay blocked in runit's synchronous waits.
+//! Pure: every effect goes through [`Os`], and time comes in as `now`, so
+//! the tests drive it event by event. Where runit sleeps (5 s before a fork
+//! retry and before restarting stage 2, up to 5 s between SIGTERM and
+//! SIGKILL for a stopping stage 2) there are deadlines ([`Stages::deadline`]).
+//! While runit waits on something (a stopping stage 2, the `ctrlaltdel`
+//! hook, a stage not started yet) requests stay pending, as they stay
+//! blocked in runit's synchronous waits.
 
 use std::ffi::CStr;
-use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use std::fs::Permissions;
-use std::os::unix::fs::PermissionsExt;
-
-use super::{console_onto, flag_set, path, say, warn, CTRLALTDEL, STOPIT};
-use crate::common::errstr;
-use sys::child::{self, ChildFd, Exit, Spawn};
+use sys::child::Exit;
 use sys::libc;
-use sys::poll::{self, PollFd};
-use sys::signal::{self, SelfPipe};
 
-/// runit's periodic wake-up: the console is reopened and children are
-/// reaped at least this often, even if a SIGCHLD was missed.
-const WAKE: Duration = Duration::from_secs(14);
+/// A process id.
+pub type Pid = libc::pid_t;
+
 /// runit's pause after a failed fork and before restarting stage 2.
 const PAUSE: Duration = Duration::from_secs(5);
 /// How long a stopping stage 2 has between SIGTERM and SIGKILL.
@@ -56,15 +49,58 @@ impl Stage {
             Stage::Three => c"/etc/runit/3",
         }
     }
+}
+
+/// What runit starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Script {
+    /// A stage script.
+    Stage(Stage),
+    /// `/etc/runit/ctrlaltdel`.
+    CtrlAltDel,
+}
+
+impl Script {
+    /// The script's path.
+    pub fn path(self) -> &'static CStr {
+        match self {
+            Script::Stage(s) => s.path(),
+            Script::CtrlAltDel => c"/etc/runit/ctrlaltdel",
+        }
+    }
 
     fn name(self) -> &'static [u8] {
         self.path().to_bytes()
     }
 }
 
+/// A flag file (set: it exists and has the owner-execute bit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flag {
+    /// `/etc/runit/stopit`: SIGCONT means shut down.
+    Stopit,
+    /// `/etc/runit/ctrlaltdel`: SIGINT runs it.
+    CtrlAltDel,
+}
+
+/// Everything the stage machine does to the outside world.
+pub trait Os {
+    /// Prints `enter stage: PATH` and forks and execs `script`; `Err`
+    /// carries the fork's error text.
+    fn spawn(&mut self, script: Script) -> Result<Pid, &'static str>;
+    /// Sends `sig` to `pid` (a negative pid: to that process group).
+    fn kill(&mut self, pid: Pid, sig: libc::c_int);
+    /// Whether `flag` is set.
+    fn flag_set(&mut self, flag: Flag) -> bool;
+    /// Clears the mode of `stopit`, consuming the request.
+    fn consume_stopit(&mut self);
+    /// Prints `- runit: ` and `parts` as one line.
+    fn say(&mut self, parts: &[&[u8]]);
+}
+
 /// How the stages ended: stage 3's wait status, and whether a container
 /// runtime asked for the shutdown (SIGTERM in container mode).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ended {
     /// Stage 3's raw wait status.
     pub status: libc::c_int,
@@ -72,14 +108,23 @@ pub struct Ended {
     pub stop_requested: bool,
 }
 
-/// The state of the stage loop.
+/// A signal as a request to the stage machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// SIGCONT.
+    Cont,
+    /// SIGINT (Ctrl-Alt-Del).
+    Int,
+    /// SIGTERM, in container mode only.
+    Term,
+}
+
+/// The state of the stages.
 #[derive(Debug)]
 pub struct Stages {
-    /// SIGTERM is a stop request (see `super::main`).
-    container: bool,
     stage: Stage,
     /// The running stage process.
-    pid: Option<libc::pid_t>,
+    pid: Option<Pid>,
     /// When to start the current stage (now, after a fork failure, or
     /// after stage 2 crashed).
     start_at: Option<Instant>,
@@ -89,26 +134,23 @@ pub struct Stages {
     /// sent).
     stopping: Option<Option<Instant>>,
     /// The running `ctrlaltdel` hook.
-    cad: Option<libc::pid_t>,
+    cad: Option<Pid>,
     /// Pending SIGCONT and SIGINT requests.
     cont: bool,
     int: bool,
-    /// A SIGTERM was received in container mode (kept until the end).
+    /// A SIGTERM was received (container mode; kept until the end).
     term: bool,
     /// The SIGTERM request was not acted on yet.
     term_pending: bool,
-    /// After a failed `waitpid`, the next reap waits until then.
-    reap_pause: Option<Instant>,
 }
 
 impl Stages {
-    /// Ready to start stage 1.
-    pub fn new(container: bool) -> Stages {
+    /// Ready to start stage 1 at `now`.
+    pub fn new(now: Instant) -> Stages {
         Stages {
-            container,
             stage: Stage::One,
             pid: None,
-            start_at: Some(Instant::now()),
+            start_at: Some(now),
             restarting: false,
             stopping: None,
             cad: None,
@@ -116,189 +158,163 @@ impl Stages {
             int: false,
             term: false,
             term_pending: false,
-            reap_pause: None,
         }
     }
 
-    /// Runs the stages until stage 3 has ended.
-    pub fn run(&mut self, pipe: &SelfPipe) -> Ended {
-        loop {
-            let now = Instant::now();
-            self.fire(now);
-            let deadline = [self.start_at, self.stopping.flatten(), self.reap_pause]
-                .into_iter()
-                .flatten()
-                .fold(now + WAKE, Instant::min);
-            let mut fds = [PollFd::new(pipe.as_fd(), poll::IN)];
-            // A poll error can only be a lack of resources: the loop goes
-            // on with its deadlines, as runit goes on after iopause.
-            let _ = poll::poll(&mut fds, Some(deadline.saturating_duration_since(now)));
-            let sigs = pipe.drain();
-            self.cont |= signal::contains(sigs, libc::SIGCONT);
-            self.int |= signal::contains(sigs, libc::SIGINT);
-            if self.container && signal::contains(sigs, libc::SIGTERM) && !self.term {
-                self.term = true;
-                self.term_pending = true;
-                say(&[b"SIGTERM request..."]);
-            }
-            // compat(runit): fd 2 is reopened on every wake-up, so a
-            // console that came back is used again.
-            console_onto(&[2]);
-            if let Some(status) = self.reap() {
-                return Ended {
-                    status,
-                    stop_requested: self.term,
-                };
-            }
-            self.requests();
-        }
+    /// The next time [`Stages::fire`] has something to do.
+    pub fn deadline(&self) -> Option<Instant> {
+        [self.start_at, self.stopping.flatten()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
-    /// Acts on the deadlines that have passed.
-    fn fire(&mut self, now: Instant) {
+    /// Acts on the deadlines that have passed by `now`.
+    pub fn fire(&mut self, now: Instant, os: &mut impl Os) {
         if self.start_at.is_some_and(|t| t <= now) {
-            self.start();
+            self.start(now, os);
         }
         if let (Some(Some(t)), Some(pid)) = (self.stopping, self.pid) {
             if t <= now {
-                warn(&[b"stage 2 not terminated, sending sigkill..."]);
-                let _ = child::kill(pid, libc::SIGKILL);
+                os.say(&[b"warning: stage 2 not terminated, sending sigkill..."]);
+                os.kill(pid, libc::SIGKILL);
                 self.stopping = Some(None);
             }
         }
-        if self.reap_pause.is_some_and(|t| t <= now) {
-            self.reap_pause = None;
-        }
     }
 
-    /// Starts the current stage (runit prints `enter stage` from the child;
-    /// here it is printed just before the fork, which keeps it ahead of
-    /// anything the stage prints).
-    fn start(&mut self) {
+    /// Starts the current stage.
+    fn start(&mut self, now: Instant, os: &mut impl Os) {
         self.start_at = None;
         if std::mem::take(&mut self.restarting) {
-            warn(&[b"restarting."]);
+            os.say(&[b"warning: restarting."]);
         }
-        let stage = self.stage;
-        // Stage 1 reads from the console (runit also asks for it as the
-        // controlling terminal, which Linux refuses to a process that does
-        // not lead its session: nothing to reproduce).
-        let console = (stage == Stage::One).then(open_console_rw).flatten();
-        let stdin = console
-            .as_ref()
-            .map_or(ChildFd::Inherit, |c| ChildFd::Use(c.as_fd()));
-        match spawn(stage.path(), stdin, stage != Stage::One) {
+        let script = Script::Stage(self.stage);
+        match os.spawn(script) {
             Ok(pid) => self.pid = Some(pid),
-            Err(e) => {
-                let text = errstr::text(&e).as_bytes();
-                let name = stage.name();
-                say(&[b"fatal: unable to fork for \"", name, b"\" pausing: ", text]);
-                self.start_at = Some(Instant::now() + PAUSE);
+            Err(text) => {
+                let name = script.name();
+                os.say(&[
+                    b"fatal: unable to fork for \"",
+                    name,
+                    b"\" pausing: ",
+                    text.as_bytes(),
+                ]);
+                self.start_at = Some(now + PAUSE);
             }
         }
     }
 
-    /// Reaps every child that has ended; returns stage 3's wait status once
-    /// it has ended.
-    fn reap(&mut self) -> Option<libc::c_int> {
-        if self.reap_pause.is_some() {
-            return None;
-        }
-        loop {
-            match child::wait_any_nohang() {
-                Ok(Some((pid, status))) if Some(pid) == self.pid => {
-                    self.pid = None;
-                    if self.stage_ended(pid, status) {
-                        return Some(status);
-                    }
-                }
-                Ok(Some((pid, status))) if Some(pid) == self.cad => {
-                    self.cad = None;
-                    if matches!(child::decode_wait(status), Exit::Signal { .. }) {
-                        warn(&[b"child crashed: ", CTRLALTDEL.to_bytes()]);
-                    }
-                    say(&[b"leave stage: ", CTRLALTDEL.to_bytes()]);
-                    // compat(runit): after the hook, as if SIGCONT came.
-                    self.cont = true;
-                }
-                // An orphan re-parented to process 1: reaped, nothing else.
-                Ok(Some(_)) => {}
-                Ok(None) => return None,
-                Err(e) => {
-                    warn(&[b"wait_nohang, pausing: ", errstr::text(&e).as_bytes()]);
-                    self.reap_pause = Some(Instant::now() + PAUSE);
-                    return None;
-                }
+    /// A signal arrived.
+    pub fn request(&mut self, r: Request, os: &mut impl Os) {
+        match r {
+            Request::Cont => self.cont = true,
+            Request::Int => self.int = true,
+            Request::Term if !self.term => {
+                self.term = true;
+                self.term_pending = true;
+                os.say(&[b"SIGTERM request..."]);
             }
+            Request::Term => {}
         }
     }
 
-    /// The stage process `pid` ended with `status`. Returns true when that was
-    /// stage 3.
-    fn stage_ended(&mut self, pid: libc::pid_t, status: libc::c_int) -> bool {
-        let name = self.stage.name();
+    /// Child `pid` ended with `status` (any child: orphans are reaped by
+    /// the caller and reported here too). Returns how the stages ended
+    /// once stage 3 has.
+    pub fn reaped(
+        &mut self,
+        pid: Pid,
+        status: libc::c_int,
+        now: Instant,
+        os: &mut impl Os,
+    ) -> Option<Ended> {
+        if Some(pid) == self.pid {
+            self.pid = None;
+            return self.stage_ended(pid, status, now, os).then_some(Ended {
+                status,
+                stop_requested: self.term,
+            });
+        }
+        if Some(pid) == self.cad {
+            self.cad = None;
+            let name = Script::CtrlAltDel.name();
+            if matches!(sys::child::decode_wait(status), Exit::Signal { .. }) {
+                os.say(&[b"warning: child crashed: ", name]);
+            }
+            os.say(&[b"leave stage: ", name]);
+            // compat(runit): after the hook, as if SIGCONT came.
+            self.cont = true;
+        }
+        None
+    }
+
+    /// The stage process `pid` ended with `status`. Returns true when that
+    /// was stage 3.
+    fn stage_ended(&mut self, pid: Pid, status: i32, now: Instant, os: &mut impl Os) -> bool {
+        let name = Script::Stage(self.stage).name();
         if self.stopping.take().is_some() {
             // Stopped on request: no crash report, no restart.
-            say(&[b"leave stage: ", name]);
-            self.next(Stage::Three);
+            os.say(&[b"leave stage: ", name]);
+            self.next(Stage::Three, now);
             return false;
         }
-        let (crashed, code) = match child::decode_wait(status) {
+        let (crashed, code) = match sys::child::decode_wait(status) {
             Exit::Signal { .. } => {
-                warn(&[b"child crashed: ", name]);
+                os.say(&[b"warning: child crashed: ", name]);
                 (true, 0)
             }
             Exit::Code(c) => {
                 if c != 0 {
-                    warn(&[b"child failed: ", name]);
+                    os.say(&[b"warning: child failed: ", name]);
                 }
                 (false, c)
             }
         };
         match self.stage {
             Stage::One if crashed || code == SKIP_STAGE_2 || self.term => {
-                say(&[b"leave stage: ", name]);
-                warn(&[b"skipping stage 2..."]);
-                self.next(Stage::Three);
-            }
-            Stage::One => {
-                say(&[b"leave stage: ", name]);
-                self.next(Stage::Two);
+                os.say(&[b"leave stage: ", name]);
+                os.say(&[b"warning: skipping stage 2..."]);
+                self.next(Stage::Three, now);
             }
             Stage::Two if crashed || code == RESTART_STAGE_2 => {
-                warn(&[b"killing all processes in stage 2..."]);
+                os.say(&[b"warning: killing all processes in stage 2..."]);
                 // Stage 2 leads its own process group (setsid).
-                let _ = child::kill(-pid, libc::SIGKILL);
+                os.kill(-pid, libc::SIGKILL);
                 self.restarting = true;
-                self.start_at = Some(Instant::now() + PAUSE);
+                self.start_at = Some(now + PAUSE);
+            }
+            Stage::One => {
+                os.say(&[b"leave stage: ", name]);
+                self.next(Stage::Two, now);
             }
             Stage::Two => {
-                say(&[b"leave stage: ", name]);
-                self.next(Stage::Three);
+                os.say(&[b"leave stage: ", name]);
+                self.next(Stage::Three, now);
             }
             Stage::Three => {
-                say(&[b"leave stage: ", name]);
+                os.say(&[b"leave stage: ", name]);
                 return true;
             }
         }
         false
     }
 
-    fn next(&mut self, stage: Stage) {
+    fn next(&mut self, stage: Stage, now: Instant) {
         self.stage = stage;
-        self.start_at = Some(Instant::now());
+        self.start_at = Some(now);
     }
 
-    /// Acts on pending SIGCONT, SIGINT and (container) SIGTERM requests
-    /// while runit is not waiting on something else.
-    fn requests(&mut self) {
+    /// Acts on pending requests while runit is not waiting on something
+    /// else (runit: after reaping, on every wake-up).
+    pub fn serve(&mut self, now: Instant, os: &mut impl Os) {
         let busy = self.pid.is_none() || self.cad.is_some() || self.stopping.is_some();
         if busy || !(self.cont || self.int || self.term_pending) {
             return;
         }
         if self.stage != Stage::Two {
             if self.cont || self.int {
-                warn(&[b"signals only work in stage 2."]);
+                os.say(&[b"warning: signals only work in stage 2."]);
                 self.cont = false;
                 self.int = false;
             }
@@ -308,84 +324,47 @@ impl Stages {
             return;
         }
         if std::mem::take(&mut self.term_pending) {
-            self.stop();
+            self.stop(now, os);
             return;
         }
-        if std::mem::take(&mut self.int) && flag_set(CTRLALTDEL) {
-            say(&[b"ctrl-alt-del request..."]);
-            match spawn(CTRLALTDEL, ChildFd::Inherit, false) {
-                Ok(pid) => self.cad = Some(pid),
-                Err(e) => {
-                    let text = errstr::text(&e).as_bytes();
-                    let name = CTRLALTDEL.to_bytes();
-                    say(&[b"fatal: unable to fork for \"", name, b"\": ", text]);
+        if std::mem::take(&mut self.int) && os.flag_set(Flag::CtrlAltDel) {
+            os.say(&[b"ctrl-alt-del request..."]);
+            match os.spawn(Script::CtrlAltDel) {
+                Ok(pid) => {
+                    self.cad = Some(pid);
+                    return;
+                }
+                Err(text) => {
+                    let name = Script::CtrlAltDel.name();
+                    os.say(&[
+                        b"fatal: unable to fork for \"",
+                        name,
+                        b"\": ",
+                        text.as_bytes(),
+                    ]);
+                    // The request is not lost: on to the stop flag.
                     self.cont = true;
                 }
             }
-            return;
         }
-        if std::mem::take(&mut self.cont) && flag_set(STOPIT) {
+        if std::mem::take(&mut self.cont) && os.flag_set(Flag::Stopit) {
             // compat(runit): the request is consumed by clearing the
             // flag's mode, so a second SIGCONT does not stop again.
-            let _ = std::fs::set_permissions(path(STOPIT), Permissions::from_mode(0o000));
-            self.stop();
+            os.consume_stopit();
+            self.stop(now, os);
         }
     }
 
     /// SIGTERM to stage 2 (its pid only, not its group), SIGKILL after the
     /// grace period.
-    fn stop(&mut self) {
+    fn stop(&mut self, now: Instant, os: &mut impl Os) {
         if let Some(pid) = self.pid {
-            let _ = child::kill(pid, libc::SIGTERM);
-            self.stopping = Some(Some(Instant::now() + STOP_GRACE));
+            os.kill(pid, libc::SIGTERM);
+            self.stopping = Some(Some(now + STOP_GRACE));
         }
     }
 }
 
-/// Opens `/dev/console` read-write for stage 1's stdin; on failure runit
-/// warns and stage 1 keeps runit's fd 0.
-fn open_console_rw() -> Option<OwnedFd> {
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/console")
-    {
-        Ok(f) => Some(f.into()),
-        Err(e) => {
-            warn(&[
-                b"unable to open /dev/console: ",
-                errstr::text(&e).as_bytes(),
-            ]);
-            None
-        }
-    }
-}
-
-/// Forks and execs `path` with argv `{path}`, runit's environment, a clean
-/// signal state and, for stages 2 and 3, a session of its own. An exec
-/// failure is reported by the child, which exits 0: a missing stage script
-/// counts as a successful stage.
-fn spawn(path: &CStr, stdin: ChildFd<'_>, new_session: bool) -> std::io::Result<libc::pid_t> {
-    say(&[b"enter stage: ", path.to_bytes()]);
-    let exec_error = [
-        super::PREFIX,
-        b"fatal: unable to start child: ",
-        path.to_bytes(),
-        b": ",
-    ]
-    .concat();
-    child::spawn(&Spawn {
-        prog: path,
-        argv: &[path],
-        stdin,
-        stdout: ChildFd::Inherit,
-        dir: None,
-        fd_error: &exec_error,
-        dir_error: &exec_error,
-        exec_error: &exec_error,
-        errtext: errstr::errno_text,
-        fail_exit: 0,
-        search: &[],
-        new_session,
-    })
-}
+#[cfg(test)]
+#[path = "stages_tests.rs"]
+mod tests;
