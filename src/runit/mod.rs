@@ -5,10 +5,12 @@
 //! are the pure state machine [`stages`], acting through [`os`]. One
 //! loop, one `poll` on the self-pipe, with the machine's deadlines and
 //! runit's 14-second wake-up; every wake-up reaps every child that ended
-//! (orphans included) and reopens the console on fd 2. runit never exits as process 1, with one documented
-//! exception: in a container (see below) it exits after stage 3, with a
-//! status saying how the shutdown went, because a container runtime expects
-//! its init to end and may not allow reboot(2).
+//! (orphans included) and reopens the console on fd 2.
+//!
+//! runit never exits as process 1, with one documented exception: in a
+//! container (see below) it exits after stage 3, with a status saying how
+//! the shutdown went, because a container runtime expects its init to end
+//! and may not allow reboot(2).
 //!
 //! Container mode: at boot runit asks the kernel to turn Ctrl-Alt-Del into
 //! SIGINT (`reboot(RB_DISABLE_CAD)`). The kernel refuses that to the init of
@@ -72,13 +74,13 @@ pub fn main(_args: impl Iterator<Item = OsString>) -> ExitCode {
     let pipe = self_pipe(container);
     console_onto(&[0, 1, 2]);
     say(&[VERSION, b": booting."]);
-    let ended = run(container, &pipe);
+    let ended = run(&pipe);
     shutdown(container, ended, &pipe)
 }
 
 /// The loop: wait, take the signals, reap, serve requests, until stage 3
 /// has ended.
-fn run(container: bool, pipe: &SelfPipe) -> Ended {
+fn run(pipe: &SelfPipe) -> Ended {
     let (mut stages, mut os) = (Stages::new(Instant::now()), RealOs);
     // After a failed waitpid, reaping waits until then.
     let mut reap_pause: Option<Instant> = None;
@@ -100,7 +102,7 @@ fn run(container: bool, pipe: &SelfPipe) -> Ended {
             (libc::SIGTERM, Request::Term),
         ] {
             // SIGTERM reaches the pipe only in container mode.
-            if signal::contains(sigs, sig) && (container || sig != libc::SIGTERM) {
+            if signal::contains(sigs, sig) {
                 stages.request(r, &mut os);
             }
         }
