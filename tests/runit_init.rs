@@ -672,6 +672,9 @@ fn stage_2_services_come_up_and_runit_init_0_halts_after_stage_3() {
     let dirs: Vec<PathBuf> = (0..3)
         .map(|i| service(&s, &format!("s{i}"), "exec sleep 1000"))
         .collect();
+    // A reboot flag left from before: `init 0` clears it.
+    fs::write(s.join("etc/reboot"), "").unwrap();
+    fs::set_permissions(s.join("etc/reboot"), fs::Permissions::from_mode(0o100)).unwrap();
     let mut b = Boot::start(&ours("runit"), &s);
     assert!(wait_until(SOON, || all_up(&dirs)), "{}", b.text());
     let out = b.inside(&ours("runit-init"), &["0"]);
@@ -686,12 +689,11 @@ fn stage_2_services_come_up_and_runit_init_0_halts_after_stage_3() {
         "{}",
         b.text()
     );
-    // The request was consumed: stopit is left with mode 0.
-    let mode = fs::metadata(s.join("etc/stopit"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0);
+    // The request was consumed: stopit is left with mode 0; the reboot
+    // flag was cleared by `init 0`.
+    let mode = |f: &str| fs::metadata(s.join(f)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("etc/stopit"), 0);
+    assert_eq!(mode("etc/reboot"), 0);
 }
 
 #[test]
@@ -952,6 +954,32 @@ fn runit_init_usage_exits_0() {
     let out = Command::new(ours("runit-init")).arg("-V").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("$Id: "));
+}
+
+#[test]
+fn runit_init_fails_with_111_when_the_flag_cannot_be_created() {
+    if !privileged() {
+        return;
+    }
+    // A read-only /etc/runit, in a PID namespace of its own so that
+    // process 1 is the shell, should the request get as far as SIGCONT.
+    let s = system();
+    let out = Command::new("/usr/bin/unshare")
+        .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
+        .args(["--propagation", "private", "/bin/sh", "-c"])
+        // Not exec'd: as process 1 runit-init would become /sbin/runit.
+        .arg("mount --bind -o ro \"$1\" /etc/runit && \"$2\" 6; rc=$?; exit $rc")
+        .arg("sh")
+        .arg(s.join("etc"))
+        .arg(ours("runit-init"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(111), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "init: fatal: unable to create /etc/runit/stopit: read-only file system\n"
+    );
 }
 
 // ---------------------------------------------------------------------------
