@@ -108,3 +108,36 @@ pub fn dup_onto(fd: BorrowedFd<'_>, target: RawFd) -> io::Result<()> {
     // replacing `target` is what the caller asks for.
     crate::cvt(unsafe { libc::dup2(fd.as_raw_fd(), target) }).map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Never a Reboot step here: these run on the build machine.
+
+    #[test]
+    fn forked_steps_run_in_a_child_that_exits_0() {
+        let steps = [Step::Sleep(Duration::from_millis(1)), Step::Say(b"")];
+        let pid = fork_steps(&steps).unwrap();
+        assert_ne!(pid, std::process::id() as libc::pid_t);
+        assert_eq!(crate::child::wait_pid(pid).unwrap(), 0);
+    }
+
+    #[test]
+    fn dup_onto_replaces_the_target_descriptor() {
+        use std::io::{Read, Write};
+        use std::os::fd::{AsFd, FromRawFd, IntoRawFd};
+        let (r, w) = crate::signal::pipe_nonblocking().unwrap();
+        let (r2, w2) = crate::signal::pipe_nonblocking().unwrap();
+        // w2's descriptor number now refers to w's pipe.
+        let target = w2.into_raw_fd();
+        dup_onto(w.as_fd(), target).unwrap();
+        // SAFETY: target was just made a valid, otherwise unowned descriptor.
+        let mut f = unsafe { std::fs::File::from_raw_fd(target) };
+        f.write_all(b"x").unwrap();
+        let mut buf = [0u8; 1];
+        std::fs::File::from(r).read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"x");
+        drop(r2);
+    }
+}

@@ -242,6 +242,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn blocked_signals_show_in_the_threads_mask() {
+        // Only this test's thread is affected.
+        block(&[libc::SIGUSR2]).unwrap();
+        let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+        let blk = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigBlk:"))
+            .unwrap()
+            .trim();
+        let mask = u64::from_str_radix(blk, 16).unwrap();
+        assert!(contains(mask, libc::SIGUSR2));
+    }
+
+    #[test]
     fn one_bit_per_signal_from_1_to_64() {
         assert_eq!(bit(1), 1);
         assert_eq!(bit(libc::SIGTERM), 1 << 14);
