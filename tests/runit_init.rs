@@ -50,14 +50,20 @@ fn privileged() -> bool {
 
 /// Debian's runit, unless interop tests are skipped.
 fn debian_runit() -> Option<PathBuf> {
-    let p = PathBuf::from(DEBIAN_RUNIT);
+    debian_at(DEBIAN_RUNIT)
+}
+
+/// Debian's program at `path`; `None` only when interop tests are
+/// skipped, otherwise a missing package fails with install advice.
+fn debian_at(path: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(path);
     if p.exists() {
         return Some(p);
     }
     if std::env::var("RUNIT_RS_SKIP_INTEROP").as_deref() == Ok("1") {
         return None;
     }
-    panic!("{DEBIAN_RUNIT} is missing: apt-get install -y --no-install-recommends runit (or set RUNIT_RS_SKIP_INTEROP=1)");
+    panic!("{path} is missing: apt-get install -y --no-install-recommends runit (or set RUNIT_RS_SKIP_INTEROP=1)");
 }
 
 /// A scratch `/etc/runit` (`etc/`) plus room for marks and services.
@@ -1005,8 +1011,8 @@ fn utmpset_arguments_like_debian() {
     for args in [&[][..], &["-x"], &["-w"], &["-V"]] {
         let got = utmpset_run(&ours_u, args);
         assert_eq!(got.1, 1, "{args:?}");
-        if Path::new(DEBIAN_UTMPSET).exists() {
-            let want = utmpset_run(Path::new(DEBIAN_UTMPSET), args);
+        if let Some(debian) = debian_at(DEBIAN_UTMPSET) {
+            let want = utmpset_run(&debian, args);
             let strip = |t: &str| t.replace(|c: char| c.is_ascii_hexdigit(), "");
             if args == ["-V"] {
                 assert_eq!(strip(&got.0).lines().nth(1), strip(&want.0).lines().nth(1));
@@ -1081,14 +1087,10 @@ fn utmpset_logs_a_line_out_in_utmp_and_wtmp_like_debian() {
         return;
     }
     let mut results = Vec::new();
-    let debian = Path::new(DEBIAN_UTMPSET);
-    let progs: Vec<PathBuf> = [
-        Some(ours("utmpset")),
-        debian.exists().then(|| debian.into()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let progs: Vec<PathBuf> = [Some(ours("utmpset")), debian_at(DEBIAN_UTMPSET)]
+        .into_iter()
+        .flatten()
+        .collect();
     for prog in &progs {
         let s = Scratch::new("utmp");
         let utmp = [utmp_record("tty1", "root"), utmp_record("tty7", "alice")].concat();
