@@ -396,6 +396,38 @@ fn same_as_debian(setup: impl Fn(&Scratch), allow: impl Fn(&str) -> String) -> S
 }
 
 #[test]
+fn stage_1_reads_the_console_and_stages_2_and_3_lead_their_sessions() {
+    if !privileged() {
+        return;
+    }
+    // fd 0's target and open flags; whether the script leads its session
+    // (field 6 of /proc/PID/stat is the session id).
+    let report = |n: &str| {
+        format!(
+            "echo \"S: {n} fd0 $(readlink /proc/$$/fd/0) $(sed -n 's/^flags:[[:space:]]*//p' \
+             /proc/$$/fdinfo/0) leader $(($(cut -d' ' -f6 /proc/$$/stat) == $$))\""
+        )
+    };
+    let t = same_as_debian(
+        |s| {
+            for n in ["1", "2", "3"] {
+                stage(s, n, &report(n));
+            }
+        },
+        str::to_string,
+    );
+    let lines = relevant(&t);
+    assert!(
+        lines.contains(&"S: 1 fd0 /dev/console 0100002 leader 0"),
+        "{t}"
+    );
+    assert!(
+        lines.contains(&"S: 2 fd0 /dev/console 0104001 leader 1"),
+        "{t}"
+    );
+}
+
+#[test]
 fn missing_stage_scripts_count_as_successful_stages() {
     if !privileged() {
         return;
