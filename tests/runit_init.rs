@@ -662,6 +662,41 @@ fn a_stage_3_killed_by_a_signal_reads_as_128_plus_it_after_sigterm() {
     assert_eq!(status.code(), Some(128 + libc::SIGKILL), "{}", b.text());
 }
 
+#[test]
+fn process_1_blocks_hup_alrm_and_pipe_and_in_a_container_catches_term() {
+    // 2.3.0's set; COMPAT.md's allow-list has Debian's.
+    if !privileged() {
+        return;
+    }
+    let mask = |pid: i32, field: &str| {
+        let hex = common::proc_status(pid, field).unwrap();
+        u64::from_str_radix(&hex, 16).unwrap()
+    };
+    let has = |m: u64, sig: i32| m & (1 << (sig - 1)) != 0;
+    for runit in [Some(ours("runit")), debian_runit()].into_iter().flatten() {
+        let s = system();
+        plain_stages(&s);
+        stage(&s, "2", "echo S: two; exec sleep 1000");
+        let b = Boot::start(&runit, &s);
+        b.expect("S: two");
+        let init = b.init_pid();
+        let (blocked, caught) = (mask(init, "SigBlk"), mask(init, "SigCgt"));
+        for sig in [libc::SIGHUP, libc::SIGPIPE] {
+            assert!(has(blocked, sig), "{} blocks {sig}", runit.display());
+        }
+        for sig in [libc::SIGCHLD, libc::SIGCONT, libc::SIGINT] {
+            assert!(has(caught, sig), "{} catches {sig}", runit.display());
+        }
+        // runit blocks SIGTERM; ours catches it as a container's init.
+        // 2.3.0 blocks SIGALRM, Debian's 2.1.2 catches it (and SIGPWR).
+        let ours = runit == ours("runit");
+        assert_eq!(has(blocked, libc::SIGTERM), !ours, "{}", runit.display());
+        assert_eq!(has(caught, libc::SIGTERM), ours, "{}", runit.display());
+        assert_eq!(has(blocked, libc::SIGALRM), ours, "{}", runit.display());
+        assert_eq!(has(caught, libc::SIGPWR), !ours, "{}", runit.display());
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Services, orphans, shutdown.
 
