@@ -7,15 +7,19 @@
 //! [`supervise`] (the on-disk protocol shared by runsv and its clients),
 //! [`runsv`] (the supervisor), [`runsvdir`] (one runsv per service
 //! directory), [`runsvchdir`] (the runlevel switch), [`sv`] (the control
-//! client) and [`chpst`] (process-state changer and its daemontools
-//! personalities).
+//! client), [`chpst`] (process-state changer and its daemontools
+//! personalities), [`runit`] (process 1), [`runit_init`] (its shutdown
+//! client) and [`utmpset`] (logout records).
 
 #![forbid(unsafe_code)]
 
 pub mod chpst;
 pub mod common;
+pub mod runit;
+pub mod runit_init;
 pub mod runsv;
 pub mod runsvchdir;
 pub mod runsvdir;
 pub mod supervise;
 pub mod sv;
+pub mod utmpset;

@@ -32,6 +32,9 @@ pub fn ours(prog: &str) -> PathBuf {
         "sv" => env!("CARGO_BIN_EXE_sv"),
         "chpst" => env!("CARGO_BIN_EXE_chpst"),
         "runsvchdir" => env!("CARGO_BIN_EXE_runsvchdir"),
+        "runit" => env!("CARGO_BIN_EXE_runit"),
+        "runit-init" => env!("CARGO_BIN_EXE_runit-init"),
+        "utmpset" => env!("CARGO_BIN_EXE_utmpset"),
         other => panic!("no such binary of ours: {other}"),
     };
     PathBuf::from(exe)

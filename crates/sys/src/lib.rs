@@ -2,7 +2,8 @@
 //! wrappers over the few system calls that std does not offer (signal
 //! dispositions, the self-pipe, poll, fork and exec with a clean signal
 //! state, waitpid, kill, mkfifo, fchdir) and, for chpst, the process-state calls
-//! (limits, ids, NSS lookups, flock, execve).
+//! (limits, ids, NSS lookups, flock, execve), and for runit as process 1
+//! reboot(2) and the console ([`init`]).
 //!
 //! Safety contract: every function here is safe to call from single-threaded
 //! daemon code; the only code that runs between `fork` and `exec` is in
@@ -10,6 +11,7 @@
 
 pub mod child;
 pub mod fs;
+pub mod init;
 pub mod inotify;
 pub mod poll;
 pub mod procstate;

@@ -174,6 +174,22 @@ impl AsFd for SelfPipe {
     }
 }
 
+/// Adds `signals` to this process's signal mask: they stay pending and are
+/// never delivered (runit as process 1 blocks HUP, TERM, ALRM and PIPE).
+/// Children started by [`crate::child::spawn`] begin with an empty mask.
+pub fn block(signals: &[libc::c_int]) -> io::Result<()> {
+    // SAFETY: a zeroed sigset_t is valid storage for sigemptyset to fill.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: set is valid for writes.
+    unsafe { libc::sigemptyset(&mut set) };
+    for &sig in signals {
+        // SAFETY: set is initialised; an invalid number only returns EINVAL.
+        crate::cvt(unsafe { libc::sigaddset(&mut set, sig) })?;
+    }
+    // SAFETY: set is valid; the old mask is not wanted.
+    crate::cvt(unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) }).map(drop)
+}
+
 /// True if `mask` (from [`SelfPipe::drain`]) contains `sig`.
 pub fn contains(mask: u64, sig: libc::c_int) -> bool {
     mask & bit(sig) != 0
@@ -224,6 +240,20 @@ pub(crate) mod kernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocked_signals_show_in_the_threads_mask() {
+        // Only this test's thread is affected.
+        block(&[libc::SIGUSR2]).unwrap();
+        let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+        let blk = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigBlk:"))
+            .unwrap()
+            .trim();
+        let mask = u64::from_str_radix(blk, 16).unwrap();
+        assert!(contains(mask, libc::SIGUSR2));
+    }
 
     #[test]
     fn one_bit_per_signal_from_1_to_64() {

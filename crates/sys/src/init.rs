@@ -1,0 +1,143 @@
+//! What only process 1 needs (spec: runit-init.md §1): the kernel's
+//! reboot(2) commands, `sync()`, moving the console onto the standard
+//! descriptors, and the shutdown sequence run in a forked child.
+//!
+//! The shutdown sequence is a list of [`Step`]s prepared by the caller and
+//! executed here with async-signal-safe calls only, so that it can run in a
+//! child right after `fork` (runit reboots from a child so that process 1
+//! itself never returns from, or dies in, reboot(2)).
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::time::Duration;
+
+/// A reboot(2) command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reboot {
+    /// `RB_AUTOBOOT`: restart the machine.
+    Restart,
+    /// `RB_POWER_OFF`: power the machine off.
+    PowerOff,
+    /// `RB_HALT_SYSTEM`: stop the machine.
+    Halt,
+    /// `RB_DISABLE_CAD`: Ctrl-Alt-Del sends SIGINT to process 1 instead of
+    /// rebooting at once.
+    DisableCad,
+}
+
+impl Reboot {
+    fn raw(self) -> libc::c_int {
+        match self {
+            Reboot::Restart => libc::RB_AUTOBOOT,
+            Reboot::PowerOff => libc::RB_POWER_OFF,
+            Reboot::Halt => libc::RB_HALT_SYSTEM,
+            Reboot::DisableCad => libc::RB_DISABLE_CAD,
+        }
+    }
+}
+
+/// reboot(2). In a child PID namespace the kernel turns `Restart` and
+/// `PowerOff`/`Halt` into the death of the namespace's init by SIGHUP and
+/// SIGINT, and refuses `DisableCad` with EINVAL; without CAP_SYS_BOOT every
+/// command fails with EPERM. Returns only if the command did not take the
+/// machine (or namespace) down.
+pub fn reboot(cmd: Reboot) -> io::Result<()> {
+    // SAFETY: reboot has no memory-safety preconditions. Callers must be
+    // process 1 (runit checks getpid() == 1 before anything else): then it
+    // acts on the machine it is init of, or only on its own PID namespace.
+    crate::cvt(unsafe { libc::reboot(cmd.raw()) }).map(drop)
+}
+
+/// One step of the shutdown sequence.
+#[derive(Clone, Copy, Debug)]
+pub enum Step<'a> {
+    /// Write these bytes to fd 2 (errors ignored).
+    Say(&'a [u8]),
+    /// `sync()`.
+    Sync,
+    /// reboot(2) with this command; the sequence goes on if it returns.
+    Reboot(Reboot),
+    /// Sleep this long.
+    Sleep(Duration),
+}
+
+/// Runs `steps` in order with async-signal-safe calls only.
+pub fn run_steps(steps: &[Step<'_>]) {
+    for step in steps {
+        match *step {
+            Step::Say(text) => {
+                // SAFETY: text is a valid slice; write(2) is async-signal-safe.
+                unsafe { libc::write(2, text.as_ptr().cast(), text.len()) };
+            }
+            // SAFETY: sync has no preconditions and is async-signal-safe.
+            Step::Sync => unsafe { libc::sync() },
+            Step::Reboot(cmd) => {
+                let _ = reboot(cmd);
+            }
+            Step::Sleep(d) => {
+                let ts = libc::timespec {
+                    tv_sec: d.as_secs() as libc::time_t,
+                    tv_nsec: d.subsec_nanos() as libc::c_long,
+                };
+                // SAFETY: ts is valid; nanosleep is async-signal-safe. An
+                // interrupted sleep is just shorter.
+                unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) };
+            }
+        }
+    }
+}
+
+/// Forks a child that runs `steps` and exits 0 (if it is still alive by
+/// then). Returns the child's pid; `Err` if fork failed.
+pub fn fork_steps(steps: &[Step<'_>]) -> io::Result<libc::pid_t> {
+    // SAFETY: the child only runs `run_steps`, which makes async-signal-safe
+    // calls and does not allocate, then `_exit`s; it never returns here.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        run_steps(steps);
+        // SAFETY: _exit is async-signal-safe and ends the child.
+        unsafe { libc::_exit(0) }
+    }
+    crate::cvt(pid)
+}
+
+/// `dup2(fd, target)`: makes `target` (0, 1 or 2 for runit's console) a
+/// copy of `fd`.
+pub fn dup_onto(fd: BorrowedFd<'_>, target: RawFd) -> io::Result<()> {
+    // SAFETY: dup2 takes plain descriptors; `fd` is open for the call and
+    // replacing `target` is what the caller asks for.
+    crate::cvt(unsafe { libc::dup2(fd.as_raw_fd(), target) }).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Never a Reboot step here: these run on the build machine.
+
+    #[test]
+    fn forked_steps_run_in_a_child_that_exits_0() {
+        let steps = [Step::Sleep(Duration::from_millis(1)), Step::Say(b"")];
+        let pid = fork_steps(&steps).unwrap();
+        assert_ne!(pid, std::process::id() as libc::pid_t);
+        assert_eq!(crate::child::wait_pid(pid).unwrap(), 0);
+    }
+
+    #[test]
+    fn dup_onto_replaces_the_target_descriptor() {
+        use std::io::{Read, Write};
+        use std::os::fd::{AsFd, FromRawFd, IntoRawFd};
+        let (r, w) = crate::signal::pipe_nonblocking().unwrap();
+        let (r2, w2) = crate::signal::pipe_nonblocking().unwrap();
+        // w2's descriptor number now refers to w's pipe.
+        let target = w2.into_raw_fd();
+        dup_onto(w.as_fd(), target).unwrap();
+        // SAFETY: target was just made a valid, otherwise unowned descriptor.
+        let mut f = unsafe { std::fs::File::from_raw_fd(target) };
+        f.write_all(b"x").unwrap();
+        let mut buf = [0u8; 1];
+        std::fs::File::from(r).read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"x");
+        drop(r2);
+    }
+}
