@@ -9,7 +9,7 @@ session and process group, which is killed at the end whatever happens.
    ./run has started (median and max of N_LINKS, interleaved).
 2. all up: runsvdir started on a directory of N_MANY services until every
    ./run has started (median of ROUNDS, suites alternating), then the
-   memory of runsvdir and all its runsv (Private_Dirty and RSS, summed).
+   memory of runsvdir and all its runsv (Private_Dirty and Pss, summed).
 3. idle: a tree of N_IDLE services, every service up, then the context
    switches (wake-ups) and CPU time of runsvdir and of all runsv over
    IDLE_SECONDS, both suites at once (idle processes do not compete).
@@ -138,7 +138,7 @@ def link_to_start(bins, scratch, trees):
 
 def all_up(bins, scratch, trees):
     secs = {s: [] for s in SUITES}
-    dirty, rss = {}, {}
+    dirty, pss = {}, {}
     for r in range(ROUNDS):
         for s in (SUITES if r % 2 == 0 else SUITES[::-1]):
             base = f"{scratch}/{s}/many{r}"
@@ -159,13 +159,13 @@ def all_up(bins, scratch, trees):
                     sys.exit(f"{s}: found {len(pids) - 1} runsv, not {N_MANY}")
                 m = [smaps_rollup(p) for p in pids]
                 dirty[s] = sum(x["Private_Dirty"] for x in m) / 1024
-                rss[s] = sum(x["Rss"] for x in m) / 1024
+                pss[s] = sum(x["Pss"] for x in m) / 1024
             t.stop()
             subprocess.run(["rm", "-rf", base], check=True)
     med = {s: statistics.median(v) for s, v in secs.items()}
     return [(f"{N_MANY} services all up, median of {ROUNDS} (s)", med),
             (f"runsvdir + {N_MANY} runsv, Private_Dirty (MiB)", dirty),
-            (f"runsvdir + {N_MANY} runsv, RSS (MiB)", rss)]
+            (f"runsvdir + {N_MANY} runsv, Pss (MiB)", pss)]
 
 
 def counters(pid):
