@@ -19,3 +19,4 @@ pub mod runsvchdir;
 pub mod runsvdir;
 pub mod supervise;
 pub mod sv;
+pub mod svlogd;

@@ -32,6 +32,7 @@ pub fn ours(prog: &str) -> PathBuf {
         "sv" => env!("CARGO_BIN_EXE_sv"),
         "chpst" => env!("CARGO_BIN_EXE_chpst"),
         "runsvchdir" => env!("CARGO_BIN_EXE_runsvchdir"),
+        "svlogd" => env!("CARGO_BIN_EXE_svlogd"),
         other => panic!("no such binary of ours: {other}"),
     };
     PathBuf::from(exe)
