@@ -664,10 +664,20 @@ fn udp_forwarding_with_and_without_files() {
     assert_eq!(content(&o, 1, "current"), [""]);
 }
 
-/// Runs `script` as root in a private mount namespace (`$1` = our svlogd).
+/// Runs `script` as root in a private mount namespace (`$0` = our
+/// svlogd), killed after two minutes if it hangs.
 fn in_namespace(script: &str, cwd: &Path) -> std::process::Output {
-    Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-ec", script])
+    Command::new("timeout")
+        .args([
+            "-s",
+            "KILL",
+            "120",
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+        ])
+        .args(["sh", "-ec", script])
         .arg(ours("svlogd"))
         .current_dir(cwd)
         .output()
@@ -767,4 +777,84 @@ fn rotation_under_load_with_a_gzip_processor() {
         "lines lost or reordered through the processor"
     );
     assert_eq!(common::read(&s.join("err")), "");
+}
+
+#[test]
+fn a_rotation_that_cannot_create_current_resumes_where_it_stopped() {
+    let s = Scratch::new("svlogd-inodes");
+    let input = numbered(2_000, 20);
+    fs::write(s.join("input"), &input).unwrap();
+    // Five inodes: the root, d, config, lock and current, so the first
+    // rotation cannot create the new current until the limit is raised.
+    let script = r#"
+        mkdir t; mount -t tmpfs -o size=4m,nr_inodes=5 tmpfs t
+        mkdir t/d; printf 's10000\nn0\n' >t/d/config
+        "$0" t/d <input 2>err &
+        pid=$!
+        i=0; until grep -q 'pausing: unable to create new current: t/d: out of disk space' err; do
+            i=$((i+1)); [ $i -lt 300 ] || { kill $pid; exit 3; }; sleep 0.1; done
+        mount -o remount,nr_inodes=100 t
+        wait $pid
+        cat t/d/@* t/d/current >out
+    "#;
+    let out = in_namespace(script, &s.path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        fs::read(s.join("out")).unwrap() == input,
+        "lines lost or reordered"
+    );
+}
+
+#[test]
+fn the_file_being_processed_is_never_pruned_for_space() {
+    let s = Scratch::new("svlogd-inprogress");
+    fs::write(s.join("input"), numbered(40_000, 20)).unwrap();
+    // 512 KiB: two old archives of 100 KiB, then a 300 KB rotation whose
+    // processor hangs; the disk fills, both old archives go, the .u stays.
+    let script = r#"
+        mkdir t; mount -t tmpfs -o size=512k tmpfs t
+        mkdir t/d; printf 's300000\nn10\nN0\n!exec sleep 600\n' >t/d/config
+        head -c 102400 /dev/zero >t/d/@400000000000000000000001.s
+        head -c 102400 /dev/zero >t/d/@400000000000000000000002.s
+        "$0" t/d <input 2>err &
+        pid=$!
+        i=0; until grep -q 'pausing: unable to write to current: t/d: out of disk space' err; do
+            i=$((i+1)); [ $i -lt 300 ] || break; sleep 0.1; done
+        ls t/d >files
+        kill -9 $pid
+        for p in /proc/[0-9]*; do
+            [ "$(readlink $p/cwd)" = "$PWD/t/d" ] && kill -9 ${p#/proc/} 2>/dev/null
+        done
+        true
+    "#;
+    let out = in_namespace(script, &s.path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = common::read(&s.join("err"));
+    assert_eq!(
+        err.matches("svlogd: warning: out of disk space, delete: t/d/@")
+            .count(),
+        2,
+        "{err}"
+    );
+    let files = common::read(&s.join("files"));
+    let names: Vec<&str> = files.lines().collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("@4000000000000000000000")),
+        "{files}"
+    );
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with(".u")).count(),
+        1,
+        "{files}"
+    );
 }
