@@ -198,19 +198,21 @@ impl Lines {
             if !selected {
                 continue;
             }
-            let files = o.cfg.writes_files();
-            if files {
-                o.buf.extend_from_slice(stamp);
-                o.buf.extend_from_slice(&o.cfg.prefix);
-                o.buf.extend_from_slice(text);
-                if long {
-                    o.tail = true;
-                } else {
-                    o.buf.push(b'\n');
-                }
-            }
+            // The datagram goes first: a failure to send is logged in the
+            // directory before the line (§4, step 4).
             if udp {
                 d.send_udp(&self.copy);
+            }
+            let Some(o) = d.open.as_mut().filter(|o| o.cfg.writes_files()) else {
+                continue;
+            };
+            o.buf.extend_from_slice(stamp);
+            o.buf.extend_from_slice(&o.cfg.prefix);
+            o.buf.extend_from_slice(text);
+            if long {
+                o.tail = true;
+            } else {
+                o.buf.push(b'\n');
             }
         }
     }

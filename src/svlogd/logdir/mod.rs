@@ -1,6 +1,6 @@
 //! One log directory (spec: svlogd.md §2, §3, §6, §9): its lock, `config`
-//! and `current`, the output buffer, rotation by size, age and SIGALRM,
-//! and the deletion of old files.
+//! and `current`, the output buffer and when to rotate (size, age,
+//! SIGALRM); the rotation itself is in [`rotate`], old files in [`old`].
 //!
 //! Nothing is ever dropped: when a write or a rotation step fails, the
 //! directory pauses (a 3-second deadline, runit's `pause2`) with its bytes
@@ -11,15 +11,19 @@ use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::net::UdpSocket;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod old;
+mod rotate;
+
+use rotate::Step;
+
 use super::config::{Config, Udp};
 use super::processor::Processor;
 use crate::common::msg;
-use crate::common::tai64n::Tai64n;
 use sys::libc;
 
 /// runit's pause before retrying a failed file-system operation.
@@ -33,20 +37,6 @@ enum Stop {
     Processor,
     /// A failed operation: runit's `pausing:` text and the error.
     Pause(&'static str, io::Error),
-}
-
-/// The steps of a rotation (§6), each retried alone after a pause.
-#[derive(Debug)]
-enum Step {
-    /// Wait for the processor, then choose the new name.
-    Begin,
-    /// fsync, mode 0744, close `current`.
-    Close(String),
-    /// Rename `current` to the new name; whether the processor runs on it.
-    Rename(String, bool),
-    /// Create the new `current`, delete old files, start the processor
-    /// (if asked).
-    Create(String, bool),
 }
 
 /// A log directory named on the command line. It lives for the whole run;
@@ -225,105 +215,6 @@ impl LogDir {
         ]);
     }
 
-    /// A name `@TAI64N.<suffix>` that does not exist yet.
-    fn fresh_name(&self, suffix: &str) -> String {
-        loop {
-            let t = Tai64n::now();
-            let name = format!("@{:016x}{:08x}.{suffix}", t.secs, t.nanos);
-            if fs::symlink_metadata(self.file(&name)).is_err() {
-                return name;
-            }
-        }
-    }
-
-    /// Base name (`@` + 24 hex digits) of the file the processor works on.
-    fn in_progress(&self) -> Option<&str> {
-        self.proc.as_ref().map(|p| p.base.as_str())
-    }
-
-    /// Old files of the directory: names of `@` + 26 bytes. Returns their
-    /// count and the oldest one that may be deleted (never `keep`, nor the
-    /// processor's input or output).
-    fn old_files(&self, tidy: bool, keep: Option<&str>) -> (u64, Option<OsString>) {
-        let entries = match fs::read_dir(&self.path) {
-            Ok(e) => e,
-            Err(e) => {
-                self.warn("unable to read directory, want remove old logfile", &e);
-                return (0, None);
-            }
-        };
-        let (mut count, mut oldest): (u64, Option<OsString>) = (0, None);
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let b = name.as_bytes();
-            if b.len() != OLD_LEN || b.first() != Some(&b'@') {
-                continue;
-            }
-            let base = b.get(..OLD_LEN - 2).unwrap_or_default();
-            let working = self.in_progress().is_some_and(|p| p.as_bytes() == base);
-            if tidy && b.last() == Some(&b't') {
-                if working {
-                    continue;
-                }
-                // A processor's leftover output (§6).
-                if let Err(e) = fs::remove_file(entry.path()) {
-                    let e = crate::common::errstr::text(&e);
-                    msg::line(&[
-                        b"svlogd: warning: unable to unlink processor leftover: ",
-                        b,
-                        b": ",
-                        e.as_bytes(),
-                    ]);
-                }
-                continue;
-            }
-            count += 1;
-            // 2.3.0: the file this rotation made is never the one deleted;
-            // neither is the processor's input or output.
-            let protected = keep.is_some_and(|k| k.as_bytes() == b) || working;
-            if !protected && oldest.as_ref().is_none_or(|o| b < o.as_bytes()) {
-                oldest = Some(name);
-            }
-        }
-        (count, oldest)
-    }
-
-    /// The deletion check after a rotation (§6): one file at most.
-    fn remove_old(&self, fresh: Option<&str>) {
-        let Some(o) = self.open.as_ref() else { return };
-        let nmax = o.cfg.nmax;
-        let (count, oldest) = self.old_files(true, fresh);
-        if nmax == 0 || count <= nmax {
-            return;
-        }
-        if let Some(old) = oldest {
-            self.info(&[b"delete: ", &self.shown(old.as_bytes())]);
-            if let Err(e) = fs::remove_file(self.path.join(&old)) {
-                self.warn("unable to unlink oldest logfile", &e);
-            }
-        }
-    }
-
-    /// Disk full (§6): deletes the oldest file if more than `N` are left.
-    /// True if one was deleted, so the write is retried at once.
-    fn make_room(&self) -> bool {
-        let Some(o) = self.open.as_ref() else {
-            return false;
-        };
-        if o.cfg.nmin >= o.cfg.nmax {
-            return false;
-        }
-        let (count, oldest) = self.old_files(false, None);
-        let Some(old) = oldest.filter(|_| count > o.cfg.nmin) else {
-            return false;
-        };
-        msg::line(&[
-            b"svlogd: warning: out of disk space, delete: ",
-            &self.shown(old.as_bytes()),
-        ]);
-        fs::remove_file(self.path.join(&old)).is_ok()
-    }
-
     /// When this directory next needs attention without input: the end of
     /// a pause, an age rotation, or a processor retry.
     pub fn deadline(&self) -> Option<Instant> {
@@ -471,94 +362,6 @@ impl LogDir {
             Err(e) if e.raw_os_error() == Some(libc::ENOSPC) && self.make_room() => Ok(()),
             Err(e) => Err(Stop::Pause("unable to write to current", e)),
         }
-    }
-
-    /// Does the next step of a rotation (§6).
-    fn rotate_step(&mut self, now: Instant) -> Result<(), Stop> {
-        let has_proc = self.proc.is_some();
-        let Some(o) = self.open.as_mut() else {
-            return Ok(());
-        };
-        let processor = o.cfg.processor.is_some();
-        match o.rotation.take() {
-            None => {}
-            Some(Step::Begin) => {
-                if has_proc {
-                    o.rotation = Some(Step::Begin);
-                    return Err(Stop::Processor);
-                }
-                if o.cfg.age > 0 {
-                    o.next_age = Some(now + Duration::from_secs(o.cfg.age));
-                }
-                if o.size > 0 {
-                    let suffix = if processor { "u" } else { "s" };
-                    let name = self.fresh_name(suffix);
-                    if let Some(o) = self.open.as_mut() {
-                        o.rotation = Some(Step::Close(name));
-                    }
-                }
-            }
-            Some(Step::Close(name)) => {
-                if let Some(f) = o.current.as_ref() {
-                    let done = f
-                        .sync_all()
-                        .map_err(|e| ("unable to fsync current logfile", e))
-                        .and_then(|()| {
-                            f.set_permissions(Permissions::from_mode(MODE_DONE))
-                                .map_err(|e| ("unable to set mode of current", e))
-                        });
-                    if let Err((text, e)) = done {
-                        o.rotation = Some(Step::Close(name));
-                        return Err(Stop::Pause(text, e));
-                    }
-                }
-                o.current = None;
-                let size = o.size.to_string();
-                self.info(&[
-                    b"rename: ",
-                    &self.shown(b"current"),
-                    b" ",
-                    name.as_bytes(),
-                    b" ",
-                    size.as_bytes(),
-                ]);
-                if let Some(o) = self.open.as_mut() {
-                    o.rotation = Some(Step::Rename(name, processor));
-                }
-            }
-            Some(Step::Rename(name, process)) => {
-                if let Err(e) = fs::rename(self.file("current"), self.file(&name)) {
-                    if let Some(o) = self.open.as_mut() {
-                        o.rotation = Some(Step::Rename(name, process));
-                    }
-                    return Err(Stop::Pause("unable to rename current", e));
-                }
-                if let Some(o) = self.open.as_mut() {
-                    o.current = None;
-                    o.rotation = Some(Step::Create(name, process));
-                }
-            }
-            Some(Step::Create(name, process)) => {
-                if let Err(stop) = self.open_current() {
-                    if let Some(o) = self.open.as_mut() {
-                        o.rotation = Some(Step::Create(name, process));
-                    }
-                    return Err(match stop {
-                        Stop::Pause(_, e) => Stop::Pause("unable to create new current", e),
-                        other => other,
-                    });
-                }
-                if let Some(o) = self.open.as_mut() {
-                    o.size = 0;
-                }
-                self.remove_old(Some(&name));
-                if process {
-                    self.proc = Some(Processor::new(&name, now));
-                    self.run_processor(now);
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Starts the processor if it is due (§7).
