@@ -858,3 +858,42 @@ fn the_file_being_processed_is_never_pruned_for_space() {
         "{files}"
     );
 }
+
+#[test]
+fn leftovers_of_an_interrupted_rotation_are_recovered_like_runit() {
+    // A crash left a processor's output (.t) and its input (.u): the next
+    // rotation deletes the .t and keeps the .u (as Debian's svlogd does).
+    for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
+        let s = Scratch::new("svlogd-leftover");
+        let d = s.join("d");
+        fs::create_dir(&d).unwrap();
+        fs::write(d.join("config"), "s30\n").unwrap();
+        fs::write(d.join("@400000000000000000000001.u"), "unprocessed\n").unwrap();
+        fs::write(d.join("@400000000000000000000001.t"), "half\n").unwrap();
+        let mut g = Group(start(&bin, &["d"], &s.path, &s.join("err")));
+        g.write(&numbered(4, 4));
+        g.close_stdin();
+        assert_eq!(g.wait_code(), 0);
+        let names: Vec<String> = snapshot(&d).into_iter().map(|f| f.0).collect();
+        assert_eq!(
+            names,
+            ["@STAMP.u", "@STAMP.s", "current", "lock"],
+            "{}",
+            bin.display()
+        );
+        assert_eq!(
+            common::read(&d.join("@400000000000000000000001.u")),
+            "unprocessed\n"
+        );
+    }
+}
+
+#[test]
+fn a_line_selected_for_stderr_by_two_directories_is_printed_twice() {
+    let o = same(
+        &[],
+        &[("d", Some("e*\n")), ("e", Some("pX \ne*\n"))],
+        b"both\n",
+    );
+    assert_eq!(o.stderr, "both\nX both\n");
+}
