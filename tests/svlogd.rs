@@ -699,6 +699,9 @@ fn a_full_disk_pauses_and_loses_nothing() {
         pid=$!
         i=0; until grep -q 'pausing: unable to write to current: t/d: out of disk space' err; do
             i=$((i+1)); [ $i -lt 300 ] || { kill $pid; exit 3; }; sleep 0.1; done
+        # Back-pressure: while paused, svlogd reads no more input.
+        r1=$(grep rchar /proc/$pid/io); sleep 1; r2=$(grep rchar /proc/$pid/io)
+        [ "$r1" = "$r2" ] || { echo "input read while paused: $r1 $r2" >&2; kill $pid; exit 4; }
         rm t/fill
         wait $pid
         cat t/d/@* t/d/current >out
@@ -896,4 +899,55 @@ fn a_line_selected_for_stderr_by_two_directories_is_printed_twice() {
         b"both\n",
     );
     assert_eq!(o.stderr, "both\nX both\n");
+}
+
+#[test]
+fn a_read_only_directory_is_skipped_like_runit() {
+    let s = Scratch::new("svlogd-ro");
+    let deb = debian("svlogd").map_or(String::new(), |p| p.display().to_string());
+    // Each binary logs to `ro` (read-only bind mount: no lock can be
+    // made) and `ok`; then to `ro` alone.
+    let script = r#"
+        name=ours
+        for bin in "$0" $1; do
+            rm -rf ro ok; mkdir ro ok
+            mount --bind ro ro; mount -o remount,ro,bind ro
+            rc=0; echo x | "$bin" ro ok 2>>err.$name || rc=$?; echo "exit $rc" >>err.$name
+            rc=0; echo x | "$bin" ro 2>>err.$name || rc=$?; echo "exit $rc" >>err.$name
+            cat ok/current >>err.$name
+            umount ro
+            name=deb
+        done
+    "#;
+    let out = Command::new("timeout")
+        .args([
+            "-s",
+            "KILL",
+            "120",
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+        ])
+        .args(["sh", "-ec", script])
+        .arg(ours("svlogd"))
+        .arg(&deb)
+        .current_dir(&s.path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mine = common::read(&s.join("err.ours"));
+    assert_eq!(
+        mine,
+        "svlogd: warning: unable to lock directory: ro: read-only file system\nexit 0\n\
+         svlogd: warning: unable to lock directory: ro: read-only file system\n\
+         svlogd: fatal: no functional log directories.\nexit 111\nx\n"
+    );
+    if !deb.is_empty() {
+        assert_eq!(mine, common::read(&s.join("err.deb")));
+    }
 }
