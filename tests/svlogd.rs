@@ -951,3 +951,27 @@ fn a_read_only_directory_is_skipped_like_runit() {
         assert_eq!(mine, common::read(&s.join("err.deb")));
     }
 }
+
+#[test]
+fn a_sighup_inside_a_long_line_keeps_the_whole_line() {
+    let s = Scratch::new("svlogd-hup-long");
+    fs::create_dir(s.join("d")).unwrap();
+    let mut g = Group(start(
+        &ours("svlogd"),
+        &["-v", "-l", "10", "-b", "20", "d"],
+        &s.path,
+        &s.join("err"),
+    ));
+    g.write(b"0123456789abcdef");
+    assert!(wait_until(SOON, || common::read(&s.join("d/current"))
+        == "0123456789abcdef"));
+    sys::child::kill(g.pid(), libc::SIGHUP).unwrap();
+    assert!(wait_until(SOON, || common::read(&s.join("err")).contains("close: d")));
+    g.write(b"ghij\nnext\n");
+    g.close_stdin();
+    assert_eq!(g.wait_code(), 0);
+    assert_eq!(
+        common::read(&s.join("d/current")),
+        "0123456789abcdefghij\nnext\n"
+    );
+}

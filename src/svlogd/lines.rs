@@ -99,11 +99,11 @@ impl Lines {
                     Some(i) => (rest.get(..=i).unwrap_or_default(), true),
                     None => (rest, false),
                 };
-                for o in dirs.iter_mut().filter_map(|d| d.open.as_mut()) {
-                    if o.tail {
+                for d in dirs.iter_mut().filter(|d| d.tail) {
+                    if let Some(o) = d.open.as_mut() {
                         o.buf.extend_from_slice(chunk);
-                        o.tail = !ends;
                     }
+                    d.tail = !ends;
                 }
                 self.in_tail = !ends;
                 pos += chunk.len();
@@ -149,11 +149,11 @@ impl Lines {
     /// End of input inside a long line: the line ends here.
     pub fn end(&mut self, dirs: &mut [LogDir]) {
         if self.in_tail {
-            for o in dirs.iter_mut().filter_map(|d| d.open.as_mut()) {
-                if o.tail {
+            for d in dirs.iter_mut().filter(|d| d.tail) {
+                if let Some(o) = d.open.as_mut() {
                     o.buf.push(b'\n');
-                    o.tail = false;
                 }
+                d.tail = false;
             }
             self.in_tail = false;
         }
@@ -173,8 +173,8 @@ impl Lines {
             None => head,
         };
         for d in dirs.iter_mut() {
+            d.tail = false;
             let Some(o) = d.open.as_mut() else { continue };
-            o.tail = false;
             let (selected, to_stderr) = if o.cfg.patterns.is_empty() {
                 (true, false)
             } else {
@@ -210,7 +210,7 @@ impl Lines {
             o.buf.extend_from_slice(&o.cfg.prefix);
             o.buf.extend_from_slice(text);
             if long {
-                o.tail = true;
+                d.tail = true;
             } else {
                 o.buf.push(b'\n');
             }

@@ -107,8 +107,8 @@ impl Processor {
         };
         let (Ok(cmd), Ok(cwd)) = (CString::new(cmd), CString::new(path.as_os_str().as_bytes()))
         else {
-            // A NUL byte cannot come from a config line read as text up to
-            // the newline... but can from the file: such a command cannot run.
+            // A NUL byte in the `!` line (or the path): such a command
+            // cannot be passed to exec.
             fail(
                 dir,
                 "fatal: unable to run processor",

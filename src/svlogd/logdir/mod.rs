@@ -53,6 +53,9 @@ pub struct LogDir {
     pub proc: Option<Processor>,
     /// The directory while it is open (locked).
     pub open: Option<Open>,
+    /// Selected for the raw rest of the long line being read (§4, step 5);
+    /// kept across a SIGHUP reopen, which may come in the middle of it.
+    pub tail: bool,
 }
 
 /// The state of an open log directory.
@@ -72,8 +75,6 @@ pub struct Open {
     pause_until: Option<Instant>,
     next_age: Option<Instant>,
     udp: Option<UdpSocket>,
-    /// Selected for the raw rest of the long line being read (§4, step 5).
-    pub tail: bool,
 }
 
 /// Mode of `current` while open, and of a cleanly closed or finished file.
@@ -90,6 +91,7 @@ impl LogDir {
             linemax,
             proc: None,
             open: None,
+            tail: false,
         }
     }
 
@@ -197,7 +199,6 @@ impl LogDir {
             pause_until: None,
             next_age,
             udp: None,
-            tail: false,
         });
         true
     }
