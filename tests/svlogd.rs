@@ -975,3 +975,38 @@ fn a_sighup_inside_a_long_line_keeps_the_whole_line() {
         "0123456789abcdefghij\nnext\n"
     );
 }
+
+#[test]
+fn a_removed_directory_is_logged_to_again_once_it_is_back() {
+    // Deviation: runit pauses forever on the failed rename of `current`.
+    let s = Scratch::new("svlogd-removed");
+    let d = s.join("d");
+    fs::create_dir(&d).unwrap();
+    fs::write(d.join("config"), "s100\n").unwrap();
+    let mut g = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err")));
+    let lines = numbered(30, 4); // 10 bytes each
+    g.write(&lines[..50]);
+    assert!(wait_until(SOON, || common::read(&d.join("current")).len() == 50));
+    fs::remove_dir_all(&d).unwrap();
+    g.write(&lines[50..150]);
+    // The rotation at 100 bytes cannot create `current` while d is gone.
+    let err = s.join("err");
+    assert!(wait_until(SOON, || common::read(&err).contains(
+        "svlogd: pausing: unable to create new current: d: file does not exist"
+    )));
+    fs::create_dir(&d).unwrap();
+    g.write(&lines[150..]);
+    g.close_stdin();
+    assert_eq!(g.wait_code(), 0);
+    assert_eq!(
+        common::read(&d.join("current")).as_bytes(),
+        &lines[200..]
+    );
+    let rest: Vec<u8> = fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('@'))
+        .flat_map(|p| fs::read(p).unwrap())
+        .collect();
+    assert_eq!(rest, &lines[100..200]);
+}

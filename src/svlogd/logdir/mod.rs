@@ -346,6 +346,11 @@ impl LogDir {
             return Ok(());
         };
         match file.write(chunk) {
+            // Not seen on files; pausing keeps it from spinning.
+            Ok(0) => Err(Stop::Pause(
+                "unable to write to current",
+                io::Error::from_raw_os_error(libc::EIO),
+            )),
             Ok(k) => {
                 let ends_line = k > 0 && chunk.get(k - 1) == Some(&b'\n');
                 o.done += k;

@@ -5,6 +5,7 @@
 //! interrupted by a full disk resumes where it stopped.
 
 use std::fs;
+use std::io;
 use std::time::{Duration, Instant};
 
 use super::{LogDir, Stop, MODE_DONE};
@@ -93,12 +94,20 @@ impl LogDir {
                 }
             }
             Some(Step::Rename(name, process)) => {
-                if let Err(e) = fs::rename(self.file("current"), self.file(&name)) {
-                    if let Some(o) = self.open.as_mut() {
-                        o.rotation = Some(Step::Rename(name, process));
+                let process = match fs::rename(self.file("current"), self.file(&name)) {
+                    Ok(()) => process,
+                    // `current` (or the whole directory) was removed under
+                    // us: what was written to it is gone, nothing is left
+                    // to process; go on with a new `current` (runit pauses
+                    // here forever).
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+                    Err(e) => {
+                        if let Some(o) = self.open.as_mut() {
+                            o.rotation = Some(Step::Rename(name, process));
+                        }
+                        return Err(Stop::Pause("unable to rename current", e));
                     }
-                    return Err(Stop::Pause("unable to rename current", e));
-                }
+                };
                 if let Some(o) = self.open.as_mut() {
                     o.current = None;
                     o.rotation = Some(Step::Create(name, process));
