@@ -998,10 +998,7 @@ fn a_removed_directory_is_logged_to_again_once_it_is_back() {
     g.write(&lines[150..]);
     g.close_stdin();
     assert_eq!(g.wait_code(), 0);
-    assert_eq!(
-        common::read(&d.join("current")).as_bytes(),
-        &lines[200..]
-    );
+    assert_eq!(common::read(&d.join("current")).as_bytes(), &lines[200..]);
     let rest: Vec<u8> = fs::read_dir(&d)
         .unwrap()
         .map(|e| e.unwrap().path())
