@@ -1007,3 +1007,22 @@ fn a_removed_directory_is_logged_to_again_once_it_is_back() {
         .collect();
     assert_eq!(rest, &lines[100..200]);
 }
+
+#[test]
+fn term_waits_for_the_running_processor() {
+    let s = Scratch::new("svlogd-term-proc");
+    let d = s.join("d");
+    fs::create_dir(&d).unwrap();
+    fs::write(d.join("config"), "s20\n!sleep 1; cat\n").unwrap();
+    let mut g = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err")));
+    g.write(&numbered(3, 5));
+    let unprocessed = || snapshot(&d).iter().any(|f| f.0 == "@STAMP.u");
+    assert!(wait_until(SOON, unprocessed));
+    sys::child::kill(g.pid(), libc::SIGTERM).unwrap();
+    assert_eq!(g.wait_code(), 0);
+    let snap = snapshot(&d);
+    let names: Vec<&str> = snap.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(names, ["@STAMP.s", "current", "lock", "state"]);
+    assert_eq!(snap[0].2, "line 00000\nline 0000");
+    assert_eq!(snap[1].2, "1\nline 00002\n");
+}
