@@ -59,11 +59,12 @@ def cat(d):
     os.mkdir(d)
     return ["sh", "-c", f'exec cat > "{d}/current"']
 
-tools = {"ours svlogd": svlogd(ours), "debian svlogd": svlogd(debian), "multilog": multilog}
-if shutil.which("s6-log"):
-    tools["s6-log"] = s6log
-else:
-    print("s6-log not installed: skipped (apt-get install s6)")
+tools = {"ours svlogd": svlogd(ours), "debian svlogd": svlogd(debian)}
+for name, setup, package in (("multilog", multilog, "daemontools"), ("s6-log", s6log, "s6")):
+    if shutil.which(name):
+        tools[name] = setup
+    else:
+        print(f"{name} not installed: skipped (apt-get install {package})")
 tools["cat > file"] = cat
 
 def run(setup, d):
