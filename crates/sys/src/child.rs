@@ -452,6 +452,35 @@ mod tests {
     }
 
     #[test]
+    fn extra_descriptors_land_on_their_targets() {
+        use std::io::Read;
+        use std::os::fd::AsFd;
+        let (r4, w4) = crate::signal::pipe_nonblocking().unwrap();
+        let (r5, w5) = crate::signal::pipe_nonblocking().unwrap();
+        let spec = Spawn {
+            prog: c"/bin/sh",
+            argv: &[c"sh", c"-c", c"echo four >&4; echo five >&5"],
+            stdin: ChildFd::Inherit,
+            stdout: ChildFd::Inherit,
+            dir: None,
+            fd_error: b"",
+            dir_error: b"",
+            exec_error: b"",
+            errtext,
+            fail_exit: 111,
+            search: &[],
+            new_session: false,
+        };
+        let pid = spawn_with_fds(&spec, &[(w4.as_fd(), 4), (w5.as_fd(), 5)]).unwrap();
+        assert_eq!(exit_code_or_zero(wait_pid(pid).unwrap()), 0);
+        drop((w4, w5));
+        let (mut a, mut b) = (String::new(), String::new());
+        std::fs::File::from(r4).read_to_string(&mut a).unwrap();
+        std::fs::File::from(r5).read_to_string(&mut b).unwrap();
+        assert_eq!((a.as_str(), b.as_str()), ("four\n", "five\n"));
+    }
+
+    #[test]
     fn a_new_session_makes_the_child_its_leader() {
         // $$ is the shell's pid; ps-free check: the session id in
         // /proc/self/stat (field 6) equals it.
