@@ -22,7 +22,7 @@ use std::io::{self, Read};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::common::getopt::{scan_ulong, Getopt};
 use crate::common::{errstr, msg};
@@ -42,6 +42,8 @@ const BUFLEN: usize = 1024;
 /// line stamps do not depend on it, and fewer, larger reads and writes are
 /// what makes the throughput.
 const READ_MIN: usize = 64 * 1024;
+/// runit's pause when memory runs out.
+const PAUSE: Duration = Duration::from_secs(3);
 
 /// The command line.
 #[derive(Debug)]
@@ -142,142 +144,202 @@ fn open_all(dirs: &mut [LogDir], now: Instant) -> bool {
     any
 }
 
-/// The loop (§4, §8). Returns the exit code.
-fn run(opts: Options) -> u8 {
-    let selfpipe =
-        match SelfPipe::install(&[libc::SIGTERM, libc::SIGHUP, libc::SIGALRM, libc::SIGCHLD]) {
-            Ok(p) => p,
+/// The running logger: the directories, the input buffer (`input[lo..hi]`
+/// is read but not yet processed) and what the signals asked for.
+struct Logger {
+    dirs: Vec<LogDir>,
+    lines: Lines,
+    /// A copy of fd 0 (read without std's stdin buffer); `None` after end
+    /// of input.
+    stdin: Option<File>,
+    input: Vec<u8>,
+    lo: usize,
+    hi: usize,
+    term: bool,
+    hup: bool,
+    verbose: bool,
+}
+
+impl Logger {
+    /// Opens the directories; `None` (after runit's fatal message) if none
+    /// works.
+    fn new(opts: Options, now: Instant) -> Option<Logger> {
+        let stdin = match io::stdin().as_fd().try_clone_to_owned() {
+            Ok(fd) => Some(File::from(fd)),
             Err(e) => {
-                msg::line(&[
-                    b"svlogd: fatal: unable to create selfpipe: ",
-                    errstr::text(&e).as_bytes(),
-                ]);
-                return EXIT_FATAL;
+                read_warning(&e);
+                None
             }
         };
-    // A copy of fd 0, read without std's stdin buffer.
-    let mut stdin = match io::stdin().as_fd().try_clone_to_owned() {
-        Ok(fd) => Some(File::from(fd)),
-        Err(e) => {
-            msg::line(&[
-                b"svlogd: warning: unable to read standard input: ",
-                errstr::text(&e).as_bytes(),
-            ]);
-            None
+        let mut dirs: Vec<LogDir> = opts
+            .dirs
+            .into_iter()
+            .map(|d| LogDir::new(d, opts.verbose, opts.linemax as u64))
+            .collect();
+        if !open_all(&mut dirs, now) {
+            return None;
         }
-    };
-    let verbose = opts.verbose;
-    let mut dirs: Vec<LogDir> = opts
-        .dirs
-        .iter()
-        .map(|d| LogDir::new(d.clone(), verbose, opts.linemax as u64))
-        .collect();
-    if !open_all(&mut dirs, Instant::now()) {
-        return EXIT_FATAL;
+        let cap = opts.buflen.max(READ_MIN);
+        let stamper = opts.stamp.map(Stamper::new);
+        Some(Logger {
+            dirs,
+            lines: Lines::new(stamper, opts.replace, opts.linemax, 2 * cap),
+            stdin,
+            input: vec![0; cap],
+            lo: 0,
+            hi: 0,
+            term: false,
+            hup: false,
+            verbose: opts.verbose,
+        })
     }
-    let cap = opts.buflen.max(READ_MIN);
-    let mut lines = Lines::new(
-        opts.stamp.map(Stamper::new),
-        opts.replace,
-        opts.linemax,
-        2 * cap,
-    );
-    let mut input = vec![0u8; cap];
-    let (mut lo, mut hi) = (0, 0);
-    let (mut term, mut hup) = (false, false);
-    loop {
-        let now = Instant::now();
-        let sigs = selfpipe.drain();
+
+    /// Notes the signals of `sigs` (§8); SIGALRM acts at once.
+    fn signals(&mut self, sigs: u64) {
         for (sig, text) in [
             (libc::SIGTERM, &b"sigterm"[..]),
             (libc::SIGCHLD, b"sigchild"),
             (libc::SIGALRM, b"sigalarm"),
             (libc::SIGHUP, b"sighangup"),
         ] {
-            if signal::contains(sigs, sig) && verbose {
+            if signal::contains(sigs, sig) && self.verbose {
                 msg::line(&[b"svlogd: info: ", text, b" received."]);
             }
         }
-        term |= signal::contains(sigs, libc::SIGTERM);
-        hup |= signal::contains(sigs, libc::SIGHUP);
+        self.term |= signal::contains(sigs, libc::SIGTERM);
+        self.hup |= signal::contains(sigs, libc::SIGHUP);
         if signal::contains(sigs, libc::SIGALRM) {
-            dirs.iter_mut().for_each(LogDir::alarm);
+            self.dirs.iter_mut().for_each(LogDir::alarm);
         }
+    }
+
+    /// Reaps every exited child and finishes its directory's processor.
+    fn reap(&mut self, now: Instant) {
         while let Ok(Some((pid, status))) = sys::child::wait_any_nohang() {
-            for d in dirs.iter_mut() {
+            for d in self.dirs.iter_mut() {
                 if d.reaped(pid, status, now) {
                     break;
                 }
             }
         }
-        for d in dirs.iter_mut() {
+    }
+
+    fn idle(&self) -> bool {
+        self.dirs.iter().all(LogDir::idle)
+    }
+
+    /// Everything that can be done without waiting: due rotations,
+    /// processors and pauses, a SIGHUP reopen, the lines read so far.
+    /// `Some(exit code)` when svlogd is done.
+    fn step(&mut self, now: Instant) -> Option<u8> {
+        for d in self.dirs.iter_mut() {
             d.tick(now);
             d.service_processor(now);
             d.pump(now);
         }
-        if hup && dirs.iter().all(LogDir::idle) {
-            hup = false;
-            for d in dirs.iter_mut() {
+        // A reopen waits until every directory has written what it holds.
+        if self.hup && self.idle() {
+            self.hup = false;
+            for d in self.dirs.iter_mut() {
                 d.close(now);
             }
-            if !open_all(&mut dirs, now) {
-                return EXIT_FATAL;
+            if !open_all(&mut self.dirs, now) {
+                return Some(EXIT_FATAL);
             }
         }
-        let input_done = stdin.is_none() || term;
-        if dirs.iter().all(LogDir::idle) {
-            let data = input.get(lo..hi).unwrap_or_default();
-            lo += lines.feed(&mut dirs, data, input_done, now);
+        let input_done = self.stdin.is_none() || self.term;
+        if self.idle() {
+            let data = self.input.get(self.lo..self.hi).unwrap_or_default();
+            self.lo += self.lines.feed(&mut self.dirs, data, input_done, now);
         }
-        if lo == hi {
-            (lo, hi) = (0, 0);
-        } else if hi == cap {
-            input.copy_within(lo..hi, 0);
-            (lo, hi) = (0, hi - lo);
+        if self.lo == self.hi {
+            (self.lo, self.hi) = (0, 0);
+        } else if self.hi == self.input.len() {
+            self.input.copy_within(self.lo..self.hi, 0);
+            (self.lo, self.hi) = (0, self.hi - self.lo);
         }
-        if input_done && lo == hi && dirs.iter().all(|d| d.idle() && d.proc.is_none()) {
-            lines.end(&mut dirs);
-            let closed = dirs.iter_mut().all(|d| d.close(now));
-            if closed {
-                return 0;
+        let finished = self.dirs.iter().all(|d| d.idle() && d.proc.is_none());
+        if input_done && self.lo == self.hi && finished {
+            self.lines.end(&mut self.dirs);
+            if self.dirs.iter_mut().all(|d| d.close(now)) {
+                return Some(0);
             }
         }
-        let reading = !input_done && hi < cap && dirs.iter().all(LogDir::idle);
+        None
+    }
+
+    /// Whether to wait for input: not after its end or TERM, and not while
+    /// a directory holds unwritten bytes (back-pressure).
+    fn reading(&self) -> Option<&File> {
+        let room = self.hi < self.input.len();
+        self.stdin
+            .as_ref()
+            .filter(|_| !self.term && room && self.idle())
+    }
+
+    /// One read(2) of stdin into the input buffer.
+    fn read(&mut self) {
+        let Some(f) = self.stdin.as_mut() else { return };
+        match f.read(self.input.get_mut(self.hi..).unwrap_or_default()) {
+            Ok(0) => self.stdin = None,
+            Ok(n) => self.hi += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                read_warning(&e);
+                self.stdin = None;
+            }
+        }
+    }
+}
+
+fn read_warning(e: &io::Error) {
+    msg::line(&[
+        b"svlogd: warning: unable to read standard input: ",
+        errstr::text(e).as_bytes(),
+    ]);
+}
+
+/// The loop (§4, §8): signals, children, work, then one poll for the self-pipe
+/// and stdin until the next deadline. Returns the exit code.
+fn run(opts: Options) -> u8 {
+    let signals = [libc::SIGTERM, libc::SIGHUP, libc::SIGALRM, libc::SIGCHLD];
+    let selfpipe = match SelfPipe::install(&signals) {
+        Ok(p) => p,
+        Err(e) => {
+            msg::line(&[
+                b"svlogd: fatal: unable to create selfpipe: ",
+                errstr::text(&e).as_bytes(),
+            ]);
+            return EXIT_FATAL;
+        }
+    };
+    let Some(mut logger) = Logger::new(opts, Instant::now()) else {
+        return EXIT_FATAL;
+    };
+    loop {
+        let now = Instant::now();
+        logger.signals(selfpipe.drain());
+        logger.reap(now);
+        if let Some(code) = logger.step(now) {
+            return code;
+        }
         let mut fds = [
             PollFd::new(selfpipe.as_fd(), poll::IN),
-            stdin
-                .as_ref()
-                .filter(|_| reading)
+            logger
+                .reading()
                 .map_or_else(PollFd::unused, |f| PollFd::new(f.as_fd(), poll::IN)),
         ];
-        let deadline = dirs.iter().filter_map(LogDir::deadline).min();
+        let deadline = logger.dirs.iter().filter_map(LogDir::deadline).min();
         let timeout = deadline.map(|t| t.saturating_duration_since(Instant::now()));
         if poll::poll(&mut fds, timeout).is_err() {
-            // Only for want of memory; retry after runit's pause.
+            // Only for want of memory: runit's message and pause.
             msg::line(&[b"svlogd: pausing: out of memory."]);
-            let _ = poll::poll(&mut [], Some(std::time::Duration::from_secs(3)));
+            let _ = poll::poll(&mut [], Some(PAUSE));
             continue;
         }
-        let [_, stdin_fd] = fds;
-        if !stdin_fd.ready() {
-            continue;
-        }
-        let Some(f) = stdin.as_mut() else { continue };
-        match f.read(input.get_mut(hi..).unwrap_or_default()) {
-            Ok(0) => stdin = None,
-            Ok(n) => hi += n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                ) => {}
-            Err(e) => {
-                msg::line(&[
-                    b"svlogd: warning: unable to read standard input: ",
-                    errstr::text(&e).as_bytes(),
-                ]);
-                stdin = None;
-            }
+        let [_, stdin] = fds;
+        if stdin.ready() {
+            logger.read();
         }
     }
 }
