@@ -7,8 +7,8 @@
 //! [`supervise`] (the on-disk protocol shared by runsv and its clients),
 //! [`runsv`] (the supervisor), [`runsvdir`] (one runsv per service
 //! directory), [`runsvchdir`] (the runlevel switch), [`sv`] (the control
-//! client) and [`chpst`] (process-state changer and its daemontools
-//! personalities).
+//! client), [`chpst`] (process-state changer and its daemontools
+//! personalities) and [`svlogd`] (the rotating, filtering logger).
 
 #![forbid(unsafe_code)]
 

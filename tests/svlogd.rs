@@ -256,7 +256,7 @@ fn stamps_tai64n_and_utc() {
         let want = match t {
             "-t" => "@STAMP x\n@STAMP \n@STAMP y\n",
             "-tt" => "DATE_ x\nDATE_ \nDATE_ y\n",
-            _ => "DATE x\nDATE \nDATE y\n".replace("DATE", "DATET").leak(),
+            _ => "DATET x\nDATET \nDATET y\n",
         };
         assert_eq!(content(&o, 0, "current"), [want], "{t}");
     }
