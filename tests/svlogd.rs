@@ -1026,3 +1026,33 @@ fn term_waits_for_the_running_processor() {
     assert_eq!(snap[0].2, "line 00000\nline 0000");
     assert_eq!(snap[1].2, "1\nline 00002\n");
 }
+
+#[test]
+fn rotation_points_match_runit_for_many_limits_and_line_lengths() {
+    // Lines of 0 to 79 bytes (a fixed pseudo-random sequence) through
+    // several size limits and -l values, some below, at and above the
+    // limit: every file must hold the same bytes as Debian's.
+    let mut x: u32 = 12345;
+    let input: Vec<u8> = (0..300)
+        .flat_map(|i| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let len = (x >> 16) as usize % 80;
+            let mut l: Vec<u8> = format!("{i:04}").bytes().cycle().take(len).collect();
+            l.push(b'\n');
+            l
+        })
+        .collect();
+    for (size, len) in [
+        (50, 10),
+        (64, 64),
+        (100, 20),
+        (257, 64),
+        (1000, 30),
+        (30, 100),
+    ] {
+        let config = format!("s{size}\nn0\n");
+        let l = len.to_string();
+        let o = same(&["-l", &l], &[("d", Some(&config))], &input);
+        assert!(o.files[0].len() > 3, "s{size} -l {len}: no rotation");
+    }
+}
