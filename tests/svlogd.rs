@@ -1056,3 +1056,15 @@ fn rotation_points_match_runit_for_many_limits_and_line_lengths() {
         assert!(o.files[0].len() > 3, "s{size} -l {len}: no rotation");
     }
 }
+
+#[test]
+fn an_input_buffer_beyond_memory_is_fatal() {
+    let o = scenario(
+        &ours("svlogd"),
+        &["-b", "999999999999999999999"],
+        &[("d", None)],
+        b"",
+    );
+    assert_eq!(o.code, 111);
+    assert_eq!(o.stderr, "svlogd: fatal: out of memory.\n");
+}

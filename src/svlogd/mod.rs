@@ -180,12 +180,18 @@ impl Logger {
             return None;
         }
         let cap = opts.buflen.max(READ_MIN);
+        let mut input = Vec::new();
+        if input.try_reserve_exact(cap).is_err() {
+            msg::line(&[b"svlogd: fatal: out of memory."]);
+            return None;
+        }
+        input.resize(cap, 0);
         let stamper = opts.stamp.map(Stamper::new);
         Some(Logger {
             dirs,
-            lines: Lines::new(stamper, opts.replace, opts.linemax, 2 * cap),
+            lines: Lines::new(stamper, opts.replace, opts.linemax, cap.saturating_mul(2)),
             stdin,
-            input: vec![0; cap],
+            input,
             lo: 0,
             hi: 0,
             term: false,
