@@ -401,6 +401,10 @@ fn malformed_config_lines_warn_and_are_ignored() {
          svlogd: warning: unable to scan ip address: 1.2.3.x:5\n\
          svlogd: warning: unable to scan ip address: bad\n"
     );
+    // Ages and sizes beyond any clock or disk are accepted.
+    let huge = "t99999999999999999999h\ns99999999999999999999m\n";
+    let o2 = same(&[], &[("d", Some(huge))], b"x\n");
+    assert_eq!((o2.code, content(&o2, 0, "current")), (0, vec!["x\n"]));
     // The bad `U` line makes `d` UDP-only with nowhere to send: runit's quirk.
     assert_eq!(content(&o, 0, "current"), [""]);
     assert_eq!(content(&o, 1, "current"), [""]);

@@ -77,6 +77,13 @@ pub struct Open {
     udp: Option<UdpSocket>,
 }
 
+/// When a `current` started at `now` is due for age rotation (`t`): never
+/// for 0, nor for an age too large for the clock.
+fn age_deadline(now: Instant, age: u64) -> Option<Instant> {
+    now.checked_add(Duration::from_secs(age))
+        .filter(|_| age > 0)
+}
+
 /// Mode of `current` while open, and of a cleanly closed or finished file.
 const MODE_OPEN: u32 = 0o644;
 const MODE_DONE: u32 = 0o744;
@@ -186,7 +193,7 @@ impl LogDir {
         };
         let what: &[u8] = if size > 0 { b"append: " } else { b"new: " };
         self.info(&[what, &self.shown(b"current")]);
-        let next_age = (cfg.age > 0).then(|| now + Duration::from_secs(cfg.age));
+        let next_age = age_deadline(now, cfg.age);
         self.open = Some(Open {
             cfg,
             _lock: lock,
@@ -238,7 +245,7 @@ impl LogDir {
             if o.size > 0 || o.done < o.buf.len() {
                 o.want_rotate = true;
             }
-            o.next_age = Some(now + Duration::from_secs(o.cfg.age));
+            o.next_age = age_deadline(now, o.cfg.age);
         }
     }
 

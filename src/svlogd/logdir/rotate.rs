@@ -6,9 +6,9 @@
 
 use std::fs;
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::{LogDir, Stop, MODE_DONE};
+use super::{age_deadline, LogDir, Stop, MODE_DONE};
 use crate::common::tai64n::Tai64n;
 use crate::svlogd::processor::Processor;
 use std::fs::Permissions;
@@ -55,7 +55,7 @@ impl LogDir {
                     return Err(Stop::Processor);
                 }
                 if o.cfg.age > 0 {
-                    o.next_age = Some(now + Duration::from_secs(o.cfg.age));
+                    o.next_age = age_deadline(now, o.cfg.age);
                 }
                 if o.size > 0 {
                     let suffix = if processor { "u" } else { "s" };
