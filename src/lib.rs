@@ -8,8 +8,9 @@
 //! [`runsv`] (the supervisor), [`runsvdir`] (one runsv per service
 //! directory), [`runsvchdir`] (the runlevel switch), [`sv`] (the control
 //! client), [`chpst`] (process-state changer and its daemontools
-//! personalities), [`runit`] (process 1), [`runit_init`] (its shutdown
-//! client) and [`utmpset`] (logout records).
+//! personalities), [`svlogd`] (the rotating, filtering logger), [`runit`]
+//! (process 1), [`runit_init`] (its shutdown client) and [`utmpset`]
+//! (logout records).
 
 #![forbid(unsafe_code)]
 
@@ -22,4 +23,5 @@ pub mod runsvchdir;
 pub mod runsvdir;
 pub mod supervise;
 pub mod sv;
+pub mod svlogd;
 pub mod utmpset;

@@ -40,6 +40,23 @@ impl Tai64n {
     }
 }
 
+/// The UTC calendar time of Unix second `t`: year, month (1-12), day,
+/// hour, minute, second (svlogd's `-tt` stamps; no leap seconds, as runit).
+pub fn utc(t: u64) -> (u64, u32, u32, u32, u32, u32) {
+    let (days, secs) = (t / 86_400, (t % 86_400) as u32);
+    // Civil-from-days over 400-year eras starting on March 1 (H. Hinnant).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day, secs / 3600, secs / 60 % 60, secs % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +71,14 @@ mod tests {
         );
         assert_eq!(t.nanos, 123_456_500);
         assert_eq!(t.secs - TAI_EPOCH, 0x6b04_fc63 - 10);
+    }
+
+    #[test]
+    fn utc_calendar_at_edges() {
+        assert_eq!(utc(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(utc(951_825_599), (2000, 2, 29, 11, 59, 59));
+        assert_eq!(utc(1_795_489_593), (2026, 11, 24, 3, 6, 33));
+        assert_eq!(utc(4_107_542_399), (2100, 2, 28, 23, 59, 59));
+        assert_eq!(utc(4_107_542_400), (2100, 3, 1, 0, 0, 0));
     }
 }

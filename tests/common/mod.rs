@@ -35,6 +35,7 @@ pub fn ours(prog: &str) -> PathBuf {
         "runit" => env!("CARGO_BIN_EXE_runit"),
         "runit-init" => env!("CARGO_BIN_EXE_runit-init"),
         "utmpset" => env!("CARGO_BIN_EXE_utmpset"),
+        "svlogd" => env!("CARGO_BIN_EXE_svlogd"),
         other => panic!("no such binary of ours: {other}"),
     };
     PathBuf::from(exe)

@@ -149,6 +149,14 @@ pub struct Spawn<'a> {
 /// failure happens in the child, which reports it on fd 2 and exits with
 /// `fail_exit`, so the parent sees an ordinary exit (as with runit).
 pub fn spawn(s: &Spawn<'_>) -> io::Result<libc::pid_t> {
+    spawn_with_fds(s, &[])
+}
+
+/// [`spawn`], and each `(fd, target)` of `extra` becomes descriptor
+/// `target` in the child (after stdin and stdout are installed): svlogd
+/// hands its processor `state` as fd 4 and `newstate` as fd 5. The sources
+/// are first moved above every target, so any numbering works.
+pub fn spawn_with_fds(s: &Spawn<'_>, extra: &[(BorrowedFd<'_>, i32)]) -> io::Result<libc::pid_t> {
     // Everything the child needs is prepared before fork: it must not
     // allocate.
     let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
@@ -159,6 +167,7 @@ pub fn spawn(s: &Spawn<'_>) -> io::Result<libc::pid_t> {
         ChildFd::Close => Some(-1),
     };
     let (stdin, stdout) = (raw(s.stdin), raw(s.stdout));
+    let mut extra: Vec<(i32, i32)> = extra.iter().map(|(f, t)| (f.as_raw_fd(), *t)).collect();
     // All signals stay blocked from before fork until the child has reset
     // its dispositions: a signal sent to the new pid before exec (say the
     // SIGTERM of an immediate `sv down`) must not run the parent's handler
@@ -171,7 +180,7 @@ pub fn spawn(s: &Spawn<'_>) -> io::Result<libc::pid_t> {
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         // SAFETY: we are the freshly forked child; see `child`.
-        unsafe { child(s, &argv, stdin, stdout) }
+        unsafe { child(s, &argv, stdin, stdout, &mut extra) }
     }
     let err = io::Error::last_os_error();
     set_mask(&old);
@@ -181,8 +190,8 @@ pub fn spawn(s: &Spawn<'_>) -> io::Result<libc::pid_t> {
     Ok(pid)
 }
 
-/// The child's side of [`spawn`]: install fds (-1: close), chdir, reset
-/// signals, exec.
+/// The child's side of [`spawn`]: install fds (-1: close), then the extra
+/// `(source, target)` pairs, chdir, reset signals, exec.
 ///
 /// # Safety
 /// Must only be called in a child right after fork, with `argv`
@@ -192,8 +201,9 @@ unsafe fn child(
     argv: &[*const libc::c_char],
     stdin: Option<i32>,
     stdout: Option<i32>,
+    extra: &mut [(i32, i32)],
 ) -> ! {
-    // SAFETY: dup2, close, chdir, sigprocmask, the rt_sigaction system
+    // SAFETY: dup2, fcntl, close, chdir, sigprocmask, the rt_sigaction system
     // call, execv, write and _exit are async-signal-safe; all pointers are
     // valid.
     unsafe {
@@ -204,6 +214,20 @@ unsafe fn child(
                 }
                 Some(fd) if libc::dup2(fd, to) == -1 => die(s),
                 _ => {}
+            }
+        }
+        // A source may sit on another pair's target: move every source out
+        // of the way first (close-on-exec copies), then install them.
+        for pair in extra.iter_mut() {
+            let high = libc::fcntl(pair.0, libc::F_DUPFD_CLOEXEC, 64);
+            if high == -1 {
+                die(s);
+            }
+            pair.0 = high;
+        }
+        for &(from, to) in extra.iter() {
+            if libc::dup2(from, to) == -1 {
+                die(s);
             }
         }
         if let Some(dir) = s.dir {
@@ -425,6 +449,35 @@ mod tests {
         let argv = [c"sh", c"-c", c"exit 7"];
         assert_eq!(run_with(c"/nonexistent/sh", &[c"/bin/sh"], &argv, false), 7);
         assert_eq!(run_with(c"/nonexistent/sh", &[c"/nope"], &argv, false), 100);
+    }
+
+    #[test]
+    fn extra_descriptors_land_on_their_targets() {
+        use std::io::Read;
+        use std::os::fd::AsFd;
+        let (r4, w4) = crate::signal::pipe_nonblocking().unwrap();
+        let (r5, w5) = crate::signal::pipe_nonblocking().unwrap();
+        let spec = Spawn {
+            prog: c"/bin/sh",
+            argv: &[c"sh", c"-c", c"echo four >&4; echo five >&5"],
+            stdin: ChildFd::Inherit,
+            stdout: ChildFd::Inherit,
+            dir: None,
+            fd_error: b"",
+            dir_error: b"",
+            exec_error: b"",
+            errtext,
+            fail_exit: 111,
+            search: &[],
+            new_session: false,
+        };
+        let pid = spawn_with_fds(&spec, &[(w4.as_fd(), 4), (w5.as_fd(), 5)]).unwrap();
+        assert_eq!(exit_code_or_zero(wait_pid(pid).unwrap()), 0);
+        drop((w4, w5));
+        let (mut a, mut b) = (String::new(), String::new());
+        std::fs::File::from(r4).read_to_string(&mut a).unwrap();
+        std::fs::File::from(r5).read_to_string(&mut b).unwrap();
+        assert_eq!((a.as_str(), b.as_str()), ("four\n", "five\n"));
     }
 
     #[test]
