@@ -1,6 +1,6 @@
 //! The README's demo tree (`examples/service/`) under our runsvdir: every
-//! service comes up, `ticker` writes through its log service, `flaky`
-//! crashes and is restarted after its `finish` ran.
+//! service comes up, `ticker` logs through svlogd, `flaky` crashes and is
+//! restarted after its `finish` ran.
 
 #![allow(
     clippy::unwrap_used,
@@ -52,8 +52,9 @@ fn the_demo_tree_runs_under_runsvdir() {
             read(&s.join("err"))
         );
     }
-    // ticker's lines arrive through log/run (cat) on runsvdir's stdout.
-    assert!(wait_until(SOON, || read(&out).contains("ticker: tick 1")));
+    // ticker's lines arrive through log/run (svlogd) in log/main/current.
+    let current = tree.join("ticker/log/main/current");
+    assert!(wait_until(SOON, || read(&current).contains(" ticker: tick 1\n")));
     let st = run_client(&ours("sv"), &["status", "./service/ticker"], &s.path);
     assert!(st.stdout.contains("; run: log: (pid "), "{st:?}");
     // flaky crashes within 20 s; finish reports it and runsv restarts it.
