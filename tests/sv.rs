@@ -223,6 +223,7 @@ fn control_commands_with_v_report_ok() {
         t += &w.sv(sv, &["-v", "term", "./s"], &[]);
         w.settle("s");
         t += &w.sv(sv, &["-v", "kill", "./s"], &[]);
+        w.wait_up("s");
         t += &w.sv(sv, &["-v", "hup", "./s"], &[]);
         w.wait_up("s");
         t += &w.sv(sv, &["-v", "once", "./s"], &[]);

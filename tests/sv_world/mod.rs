@@ -21,7 +21,7 @@ use std::time::Duration;
 use runit::supervise::client;
 use runit::supervise::status::Status;
 
-use crate::common::{script, wait_until, Guard, Scratch, SOON};
+use crate::common::{read, script, wait_until, Guard, Scratch, SOON};
 
 /// A run script that stays up until killed.
 pub const SLEEPER: &str = "exec sleep 1000";
@@ -133,9 +133,15 @@ impl World {
         assert!(ok, "{name}: not {what} in time: {:?}", self.status(name));
     }
 
-    /// Waits until `name` is up (a process in state run).
+    /// Waits until `name` is up (a process in state run) and its run script
+    /// has exec'd `sleep` (every script here ends so): a signal sent
+    /// earlier could reach the shell before its `trap` is in place.
     pub fn wait_up(&self, name: &str) {
-        self.wait_for(name, "up", |s| s.pid != 0 && s.state == 1);
+        self.wait_for(name, "up", |s| {
+            s.pid != 0
+                && s.state == 1
+                && read(Path::new(&format!("/proc/{}/comm", s.pid))) == "sleep\n"
+        });
     }
 
     /// Waits until `name` is down.
