@@ -791,6 +791,38 @@ fn runit_init_6_reboots_after_stage_3() {
     assert_eq!(mode & 0o777, 0o100);
 }
 
+#[test]
+fn without_dev_runit_boots_with_nothing_on_fds_0_to_2() {
+    if !privileged() {
+        return;
+    }
+    let s = system();
+    stage(&s, "1", "touch /etc/runit/one");
+    stage(&s, "2", "touch /etc/runit/two; exec sleep 1000");
+    // A kernel that found no /dev/console starts init with nothing on fds
+    // 0 to 2, and an empty /dev has no /dev/null to put there either.
+    let bare = s.join("bare");
+    script(
+        &bare,
+        &format!(
+            "mount -t tmpfs tmpfs /dev && exec {} <&- >&- 2>&-",
+            ours("runit").display()
+        ),
+    );
+    let mut b = Boot::start(&bare, &s);
+    assert!(
+        wait_until(SOON, || s.join("etc/two").exists()),
+        "stage 2 never ran: {:?} {}",
+        b.wait_exit(Duration::ZERO),
+        read(&s.join("unshare.log"))
+    );
+    assert!(s.join("etc/one").exists());
+    let out = b.inside(&ours("runit-init"), &["0"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let status = b.wait_exit(SOON).expect("no halt");
+    assert_eq!(status.signal(), Some(libc::SIGINT));
+}
+
 /// Processes in the PID namespace of `init` (host pids), init included.
 fn in_namespace(init: i32) -> Vec<i32> {
     let ns = fs::read_link(format!("/proc/{init}/ns/pid")).unwrap();

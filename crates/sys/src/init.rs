@@ -109,6 +109,34 @@ pub fn dup_onto(fd: BorrowedFd<'_>, target: RawFd) -> io::Result<()> {
     crate::cvt(unsafe { libc::dup2(fd.as_raw_fd(), target) }).map(drop)
 }
 
+/// Defines the C `main` of a `#![no_main]` program that may run as
+/// process 1: `$run` gets the arguments and returns the exit code.
+///
+/// This skips std's start-up, which puts `/dev/null` on any of fds 0 to 2
+/// that is closed and aborts if it cannot. A kernel that finds no
+/// `/dev/console` starts init with nothing on them, usually because `/dev`
+/// is still empty, and an aborting process 1 panics the kernel; runit boots
+/// instead and lets stage 1 mount `/dev`. What else std's start-up does is
+/// not needed: the arguments are still read by `std::env::args_os` (glibc
+/// hands them over before `main`), SIGPIPE is blocked by runit itself, and
+/// messages go to the unbuffered stderr.
+#[macro_export]
+macro_rules! pid1_main {
+    ($run:path) => {
+        // Other C libraries do not hand the arguments over before `main`:
+        // `std::env::args_os` would be empty.
+        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+        compile_error!("sys::pid1_main needs glibc");
+        #[no_mangle]
+        extern "C" fn main(
+            _argc: ::std::os::raw::c_int,
+            _argv: *const *const ::std::os::raw::c_char,
+        ) -> ::std::os::raw::c_int {
+            ::std::os::raw::c_int::from($run(::std::env::args_os()))
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
