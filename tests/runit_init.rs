@@ -792,6 +792,44 @@ fn runit_init_6_reboots_after_stage_3() {
 }
 
 #[test]
+fn started_with_fds_0_to_2_closed_runit_keeps_its_self_pipe() {
+    if !privileged() {
+        return;
+    }
+    let s = system();
+    plain_stages(&s);
+    stage(&s, "2", "echo S: two; exec sleep 1000");
+    // A kernel that found no console starts init with nothing on 0 to 2:
+    // the console runit opens later must not land on its self-pipe.
+    let closed = s.join("closed");
+    script(
+        &closed,
+        &format!("exec {} <&- >&- 2>&-", ours("runit").display()),
+    );
+    let mut b = Boot::start(&closed, &s);
+    b.expect("S: two");
+    let init = b.init_pid();
+    let mut pipes: Vec<PathBuf> = fs::read_dir(format!("/proc/{init}/fd"))
+        .unwrap()
+        .filter_map(|e| fs::read_link(e.ok()?.path()).ok())
+        .filter(|l| l.to_string_lossy().starts_with("pipe:"))
+        .collect();
+    pipes.sort();
+    // Its two ends are the same pipe (others may be inherited from here).
+    let self_pipe = pipes.windows(2).filter(|w| w[0] == w[1]).count();
+    assert_eq!(self_pipe, 1, "the self-pipe's two ends:\n{}", b.text());
+    for fd in 0..3 {
+        let link = fs::read_link(format!("/proc/{init}/fd/{fd}")).unwrap();
+        assert_eq!(link, Path::new("/dev/console"), "fd {fd}");
+    }
+    b.expect("- runit: $Id:");
+    let out = b.inside(&ours("runit-init"), &["0"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let status = b.wait_exit(SOON).expect("no halt");
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{}", b.text());
+}
+
+#[test]
 fn without_dev_runit_boots_with_nothing_on_fds_0_to_2() {
     if !privileged() {
         return;

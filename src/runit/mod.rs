@@ -25,7 +25,7 @@ pub mod os;
 pub mod stages;
 
 use std::ffi::{CStr, OsStr, OsString};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, IntoRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
@@ -70,6 +70,7 @@ pub fn main(_args: impl Iterator<Item = OsString>) -> u8 {
         return EXIT_NOT_PID1;
     }
     let _ = sys::procstate::setsid();
+    occupy_standard_fds();
     let container = init::reboot(Reboot::DisableCad).is_err();
     let pipe = self_pipe(container);
     console_onto(&[0, 1, 2]);
@@ -219,6 +220,26 @@ fn status_code(status: libc::c_int) -> u8 {
     match child::decode_wait(status) {
         Exit::Code(c) => c as u8,
         Exit::Signal { sig, .. } => 128u8.saturating_add(sig as u8),
+    }
+}
+
+/// Puts a placeholder on each of fds 0 to 2 that is closed, as they are
+/// when the kernel found no console: otherwise the self-pipe, or the
+/// console itself, would land there and be replaced (or closed again) when
+/// the console is put on fds 0 to 2. The placeholder is `/dev/null`, or `/`
+/// when `/dev` is still empty.
+fn occupy_standard_fds() {
+    loop {
+        let placeholder = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .or_else(|_| std::fs::File::open("/"));
+        match placeholder {
+            // Kept open for good: the console replaces it if it can.
+            Ok(f) if f.as_raw_fd() <= 2 => drop(f.into_raw_fd()),
+            _ => return,
+        }
     }
 }
 
