@@ -620,10 +620,17 @@ fn sigterm_in_a_container_during_stage_1_skips_stage_2_and_exits_with_stage_3s_s
         return;
     }
     let s = system();
-    stage(&s, "1", "kill -TERM 1\nsleep 0.2\necho S: one");
+    // Stage 1 goes on once runit has taken the request.
+    stage(
+        &s,
+        "1",
+        "kill -TERM 1\nwhile [ ! -e /etc/runit/go ]; do sleep 0.05; done\necho S: one",
+    );
     stage(&s, "2", "echo S: two");
     stage(&s, "3", "echo S: three\nexit 7");
     let mut b = Boot::start(&ours("runit"), &s);
+    b.expect("- runit: SIGTERM request...");
+    fs::write(s.join("etc/go"), "").unwrap();
     let status = b.wait_exit(SOON).expect("no exit");
     b.expect("sending KILL signal");
     assert_eq!(status.code(), Some(7), "{}", b.text());
@@ -885,13 +892,17 @@ fn orphans_are_reaped_no_zombie_is_left() {
     }
     let s = system();
     plain_stages(&s);
-    // Twenty double forks: each sleep is re-parented to process 1 when its
-    // subshell exits, and becomes a zombie unless process 1 reaps it.
+    // Twenty double forks: each waiter is re-parented to process 1 when its
+    // subshell exits, lives until the test says go, and then becomes a
+    // zombie unless process 1 reaps it.
+    let go = s.join("go");
     stage(
         &s,
         "2",
         &format!(
-            "for i in $(seq 20); do (sleep 1 &) ; done\ntouch {}\nexec sleep 1000",
+            "for i in $(seq 20); do (sh -c 'while [ ! -e {} ]; do sleep 0.05; done' &) ; done\n\
+             touch {}\nexec sleep 1000",
+            go.display(),
             s.join("forked").display()
         ),
     );
@@ -907,7 +918,8 @@ fn orphans_are_reaped_no_zombie_is_left() {
         .filter(|&p| state_and_ppid(p).is_some_and(|(_, ppid)| ppid == init))
         .count();
     // Stage 2 is one child of init; the rest are the adopted sleeps.
-    assert!(orphans > 1, "no orphan was adopted by process 1");
+    assert_eq!(orphans, 21, "stage 2 and the adopted waiters");
+    fs::write(&go, "").unwrap();
     let settled = wait_until(SOON, || {
         // Left: init and stage 2's sleep.
         in_namespace(init).len() == 2
