@@ -308,6 +308,16 @@ impl Stages {
     /// Acts on pending requests while runit is not waiting on something
     /// else (runit: after reaping, on every wake-up).
     pub fn serve(&mut self, now: Instant, os: &mut impl Os) {
+        if self.term_pending && self.stage == Stage::Two && self.pid.is_none() {
+            // Stage 2 is not running (it waits for its restart or for a
+            // fork retry): a container's grace period is too short to
+            // start it only to stop it, so on to stage 3.
+            self.term_pending = false;
+            self.restarting = false;
+            os.say(&[b"leave stage: ", Script::Stage(Stage::Two).name()]);
+            self.next(Stage::Three, now);
+            return;
+        }
         let busy = self.pid.is_none() || self.cad.is_some() || self.stopping.is_some();
         if busy || !(self.cont || self.int || self.term_pending) {
             return;
