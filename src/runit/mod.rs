@@ -252,7 +252,7 @@ fn console_onto(fds: &[i32]) {
         .open("/dev/console")
     {
         for &fd in fds {
-            let _ = init::dup_onto(console.as_fd(), fd);
+            let _ = init::dup_onto_standard(console.as_fd(), fd);
         }
     }
 }
