@@ -291,6 +291,12 @@ fn not_process_1_is_refused_with_111() {
 // ---------------------------------------------------------------------------
 // The stages.
 
+/// Sets the reboot flag (owner-execute bit), as `runit-init 6` does.
+fn set_reboot_flag(s: &Scratch) {
+    fs::write(s.join("etc/reboot"), "").unwrap();
+    fs::set_permissions(s.join("etc/reboot"), fs::Permissions::from_mode(0o100)).unwrap();
+}
+
 /// Stage scripts that only report themselves.
 fn plain_stages(s: &Scratch) {
     stage(s, "1", "echo S: one");
@@ -331,8 +337,7 @@ fn the_reboot_flag_after_stage_3_reboots_and_sync_is_done_without_nosync() {
     let s = system();
     plain_stages(&s);
     fs::remove_file(s.join("etc/nosync")).unwrap();
-    fs::write(s.join("etc/reboot"), "").unwrap();
-    fs::set_permissions(s.join("etc/reboot"), fs::Permissions::from_mode(0o100)).unwrap();
+    set_reboot_flag(&s);
     let (t, status) = boot_to_end(&ours("runit"), &s);
     assert_eq!(
         status.signal(),
@@ -351,8 +356,7 @@ fn without_cap_sys_boot_a_container_init_exits_129_for_reboot_and_130_for_halt()
         let s = system();
         plain_stages(&s);
         if reboot {
-            fs::write(s.join("etc/reboot"), "").unwrap();
-            fs::set_permissions(s.join("etc/reboot"), fs::Permissions::from_mode(0o100)).unwrap();
+            set_reboot_flag(&s);
         }
         // As in a default docker container: no CAP_SYS_BOOT, so the kernel
         // refuses reboot(2) and runit ends the container by exiting.
@@ -753,8 +757,7 @@ fn stage_2_services_come_up_and_runit_init_0_halts_after_stage_3() {
         .map(|i| service(&s, &format!("s{i}"), "exec sleep 1000"))
         .collect();
     // A reboot flag left from before: `init 0` clears it.
-    fs::write(s.join("etc/reboot"), "").unwrap();
-    fs::set_permissions(s.join("etc/reboot"), fs::Permissions::from_mode(0o100)).unwrap();
+    set_reboot_flag(&s);
     let mut b = Boot::start(&ours("runit"), &s);
     assert!(wait_until(SOON, || all_up(&dirs)), "{}", b.text());
     let out = b.inside(&ours("runit-init"), &["0"]);
