@@ -126,8 +126,10 @@ pub fn dup_onto_standard(fd: BorrowedFd<'_>, target: RawFd) -> io::Result<()> {
 /// is still empty, and an aborting process 1 panics the kernel; runit boots
 /// instead and lets stage 1 mount `/dev`. What else std's start-up does is
 /// not needed: the arguments are still read by `std::env::args_os` (glibc
-/// hands them over before `main`), SIGPIPE is blocked by runit itself, and
-/// messages go to the unbuffered stderr.
+/// hands them over before `main`); SIGPIPE keeps its default action
+/// instead of being ignored (runit blocks it, and its children start with
+/// default dispositions anyway); messages go to the unbuffered stderr, so
+/// nothing waits for a flush at exit.
 #[macro_export]
 macro_rules! pid1_main {
     ($run:path) => {
