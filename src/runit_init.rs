@@ -10,7 +10,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
 use crate::common::msg;
 use crate::runit::{path, REBOOT, STOPIT, VERSION};
@@ -21,8 +21,8 @@ const EXIT_FATAL: u8 = 111;
 /// The program runit-init becomes as process 1.
 const RUNIT: &str = "/sbin/runit";
 
-/// `runit-init 0|6`.
-pub fn main(args: impl Iterator<Item = OsString>) -> ExitCode {
+/// `runit-init 0|6`; returns the exit code (see `sys::pid1_main`).
+pub fn main(args: impl Iterator<Item = OsString>) -> u8 {
     let mut args = args;
     let argv0 = args.next().unwrap_or_else(|| OsString::from("runit-init"));
     if std::process::id() == 1 {
@@ -40,14 +40,14 @@ pub fn main(args: impl Iterator<Item = OsString>) -> ExitCode {
             }
             // compat(runit): a usage error exits 0.
             msg::line(&[b"usage: ", argv0.as_bytes(), b" 0|6\n"]);
-            return ExitCode::SUCCESS;
+            return 0;
         }
     };
     match result {
         Ok(()) => {
             // Process 1 checks the flags when SIGCONT arrives.
             let _ = sys::child::kill(1, libc::SIGCONT);
-            ExitCode::SUCCESS
+            0
         }
         Err((what, err)) => fatal(what, err),
     }
@@ -101,7 +101,7 @@ fn set_flag(flag: &CStr, create: &'static str, chmod: &'static str) -> Result<()
 }
 
 /// `init: fatal: <what>: <errno text>`, exit 111.
-fn fatal(what: &'static str, err: io::Error) -> ExitCode {
+fn fatal(what: &'static str, err: io::Error) -> u8 {
     msg::Fatal::sys(what, err).report(b"init: ", "fatal");
-    ExitCode::from(EXIT_FATAL)
+    EXIT_FATAL
 }

@@ -291,6 +291,12 @@ fn not_process_1_is_refused_with_111() {
 // ---------------------------------------------------------------------------
 // The stages.
 
+/// Sets the reboot flag (owner-execute bit), as `runit-init 6` does.
+fn set_reboot_flag(s: &Scratch) {
+    fs::write(s.join("etc/reboot"), "").unwrap();
+    fs::set_permissions(s.join("etc/reboot"), fs::Permissions::from_mode(0o100)).unwrap();
+}
+
 /// Stage scripts that only report themselves.
 fn plain_stages(s: &Scratch) {
     stage(s, "1", "echo S: one");
@@ -331,8 +337,7 @@ fn the_reboot_flag_after_stage_3_reboots_and_sync_is_done_without_nosync() {
     let s = system();
     plain_stages(&s);
     fs::remove_file(s.join("etc/nosync")).unwrap();
-    fs::write(s.join("etc/reboot"), "").unwrap();
-    fs::set_permissions(s.join("etc/reboot"), fs::Permissions::from_mode(0o100)).unwrap();
+    set_reboot_flag(&s);
     let (t, status) = boot_to_end(&ours("runit"), &s);
     assert_eq!(
         status.signal(),
@@ -351,8 +356,7 @@ fn without_cap_sys_boot_a_container_init_exits_129_for_reboot_and_130_for_halt()
         let s = system();
         plain_stages(&s);
         if reboot {
-            fs::write(s.join("etc/reboot"), "").unwrap();
-            fs::set_permissions(s.join("etc/reboot"), fs::Permissions::from_mode(0o100)).unwrap();
+            set_reboot_flag(&s);
         }
         // As in a default docker container: no CAP_SYS_BOOT, so the kernel
         // refuses reboot(2) and runit ends the container by exiting.
@@ -421,10 +425,10 @@ fn stage_1_reads_the_console_and_stages_2_and_3_lead_their_sessions() {
         lines.contains(&"S: 1 fd0 /dev/console 0100002 leader 0"),
         "{t}"
     );
-    assert!(
-        lines.contains(&"S: 2 fd0 /dev/console 0104001 leader 1"),
-        "{t}"
-    );
+    for n in [2, 3] {
+        let line = format!("S: {n} fd0 /dev/console 0104001 leader 1");
+        assert!(lines.contains(&line.as_str()), "{t}");
+    }
 }
 
 #[test]
@@ -620,10 +624,17 @@ fn sigterm_in_a_container_during_stage_1_skips_stage_2_and_exits_with_stage_3s_s
         return;
     }
     let s = system();
-    stage(&s, "1", "kill -TERM 1\nsleep 0.2\necho S: one");
+    // Stage 1 goes on once runit has taken the request.
+    stage(
+        &s,
+        "1",
+        "kill -TERM 1\nwhile [ ! -e /etc/runit/go ]; do sleep 0.05; done\necho S: one",
+    );
     stage(&s, "2", "echo S: two");
     stage(&s, "3", "echo S: three\nexit 7");
     let mut b = Boot::start(&ours("runit"), &s);
+    b.expect("- runit: SIGTERM request...");
+    fs::write(s.join("etc/go"), "").unwrap();
     let status = b.wait_exit(SOON).expect("no exit");
     b.expect("sending KILL signal");
     assert_eq!(status.code(), Some(7), "{}", b.text());
@@ -746,8 +757,7 @@ fn stage_2_services_come_up_and_runit_init_0_halts_after_stage_3() {
         .map(|i| service(&s, &format!("s{i}"), "exec sleep 1000"))
         .collect();
     // A reboot flag left from before: `init 0` clears it.
-    fs::write(s.join("etc/reboot"), "").unwrap();
-    fs::set_permissions(s.join("etc/reboot"), fs::Permissions::from_mode(0o100)).unwrap();
+    set_reboot_flag(&s);
     let mut b = Boot::start(&ours("runit"), &s);
     assert!(wait_until(SOON, || all_up(&dirs)), "{}", b.text());
     let out = b.inside(&ours("runit-init"), &["0"]);
@@ -791,6 +801,76 @@ fn runit_init_6_reboots_after_stage_3() {
     assert_eq!(mode & 0o777, 0o100);
 }
 
+#[test]
+fn started_with_fds_0_to_2_closed_runit_keeps_its_self_pipe() {
+    if !privileged() {
+        return;
+    }
+    let s = system();
+    plain_stages(&s);
+    stage(&s, "2", "echo S: two; exec sleep 1000");
+    // A kernel that found no console starts init with nothing on 0 to 2:
+    // the console runit opens later must not land on its self-pipe.
+    let closed = s.join("closed");
+    script(
+        &closed,
+        &format!("exec {} <&- >&- 2>&-", ours("runit").display()),
+    );
+    let mut b = Boot::start(&closed, &s);
+    b.expect("S: two");
+    let init = b.init_pid();
+    let mut pipes: Vec<PathBuf> = fs::read_dir(format!("/proc/{init}/fd"))
+        .unwrap()
+        .filter_map(|e| fs::read_link(e.ok()?.path()).ok())
+        .filter(|l| l.to_string_lossy().starts_with("pipe:"))
+        .collect();
+    pipes.sort();
+    // Its two ends are the same pipe (others may be inherited from here).
+    let self_pipe = pipes.windows(2).filter(|w| w[0] == w[1]).count();
+    assert_eq!(self_pipe, 1, "the self-pipe's two ends:\n{}", b.text());
+    for fd in 0..3 {
+        let link = fs::read_link(format!("/proc/{init}/fd/{fd}")).unwrap();
+        assert_eq!(link, Path::new("/dev/console"), "fd {fd}");
+    }
+    b.expect("- runit: $Id:");
+    let out = b.inside(&ours("runit-init"), &["0"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let status = b.wait_exit(SOON).expect("no halt");
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{}", b.text());
+}
+
+#[test]
+fn without_dev_runit_boots_with_nothing_on_fds_0_to_2() {
+    if !privileged() {
+        return;
+    }
+    let s = system();
+    stage(&s, "1", "touch /etc/runit/one");
+    stage(&s, "2", "touch /etc/runit/two; exec sleep 1000");
+    // A kernel that found no /dev/console starts init with nothing on fds
+    // 0 to 2, and an empty /dev has no /dev/null to put there either.
+    let bare = s.join("bare");
+    script(
+        &bare,
+        &format!(
+            "mount -t tmpfs tmpfs /dev && exec {} <&- >&- 2>&-",
+            ours("runit").display()
+        ),
+    );
+    let mut b = Boot::start(&bare, &s);
+    assert!(
+        wait_until(SOON, || s.join("etc/two").exists()),
+        "stage 2 never ran: {:?} {}",
+        b.wait_exit(Duration::ZERO),
+        read(&s.join("unshare.log"))
+    );
+    assert!(s.join("etc/one").exists());
+    let out = b.inside(&ours("runit-init"), &["0"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let status = b.wait_exit(SOON).expect("no halt");
+    assert_eq!(status.signal(), Some(libc::SIGINT));
+}
+
 /// Processes in the PID namespace of `init` (host pids), init included.
 fn in_namespace(init: i32) -> Vec<i32> {
     let ns = fs::read_link(format!("/proc/{init}/ns/pid")).unwrap();
@@ -815,13 +895,17 @@ fn orphans_are_reaped_no_zombie_is_left() {
     }
     let s = system();
     plain_stages(&s);
-    // Twenty double forks: each sleep is re-parented to process 1 when its
-    // subshell exits, and becomes a zombie unless process 1 reaps it.
+    // Twenty double forks: each waiter is re-parented to process 1 when its
+    // subshell exits, lives until the test says go, and then becomes a
+    // zombie unless process 1 reaps it.
+    let go = s.join("go");
     stage(
         &s,
         "2",
         &format!(
-            "for i in $(seq 20); do (sleep 1 &) ; done\ntouch {}\nexec sleep 1000",
+            "for i in $(seq 20); do (sh -c 'while [ ! -e {} ]; do sleep 0.05; done' &) ; done\n\
+             touch {}\nexec sleep 1000",
+            go.display(),
             s.join("forked").display()
         ),
     );
@@ -837,7 +921,8 @@ fn orphans_are_reaped_no_zombie_is_left() {
         .filter(|&p| state_and_ppid(p).is_some_and(|(_, ppid)| ppid == init))
         .count();
     // Stage 2 is one child of init; the rest are the adopted sleeps.
-    assert!(orphans > 1, "no orphan was adopted by process 1");
+    assert_eq!(orphans, 21, "stage 2 and the adopted waiters");
+    fs::write(&go, "").unwrap();
     let settled = wait_until(SOON, || {
         // Left: init and stage 2's sleep.
         in_namespace(init).len() == 2

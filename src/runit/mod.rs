@@ -25,11 +25,10 @@ pub mod os;
 pub mod stages;
 
 use std::ffi::{CStr, OsStr, OsString};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, IntoRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::common::{errstr, msg};
@@ -63,13 +62,15 @@ const WAIT_PAUSE: Duration = Duration::from_secs(5);
 /// Signals runit blocks for good (§1.4); SIGTERM only on a machine.
 const BLOCKED: [libc::c_int; 3] = [libc::SIGHUP, libc::SIGALRM, libc::SIGPIPE];
 
-/// `runit` (no arguments are read).
-pub fn main(_args: impl Iterator<Item = OsString>) -> ExitCode {
+/// `runit` (no arguments are read); returns the exit code (see
+/// `sys::pid1_main`).
+pub fn main(_args: impl Iterator<Item = OsString>) -> u8 {
     if std::process::id() != 1 {
         msg::line(&[PREFIX, b"fatal: must be run as process no 1."]);
-        return ExitCode::from(EXIT_NOT_PID1);
+        return EXIT_NOT_PID1;
     }
     let _ = sys::procstate::setsid();
+    occupy_standard_fds();
     let container = init::reboot(Reboot::DisableCad).is_err();
     let pipe = self_pipe(container);
     console_onto(&[0, 1, 2]);
@@ -161,12 +162,12 @@ fn self_pipe(container: bool) -> SelfPipe {
 /// 3's status instead; in a container where reboot(2) is refused, with the
 /// status the kernel gives a namespace's init that reboots (128 + SIGHUP)
 /// or halts (128 + SIGINT).
-fn shutdown(container: bool, ended: Ended, pipe: &SelfPipe) -> ExitCode {
+fn shutdown(container: bool, ended: Ended, pipe: &SelfPipe) -> u8 {
     console_onto(&[2]);
     say(&[b"sending KILL signal to all processes..."]);
     let _ = child::kill(-1, libc::SIGKILL);
     if container && ended.stop_requested {
-        return ExitCode::from(status_code(ended.status));
+        return status_code(ended.status);
     }
     let reboot = flag_set(REBOOT);
     let steps = shutdown_steps(reboot, !path(NOSYNC).exists());
@@ -179,7 +180,7 @@ fn shutdown(container: bool, ended: Ended, pipe: &SelfPipe) -> ExitCode {
     }
     if container {
         let sig = if reboot { libc::SIGHUP } else { libc::SIGINT };
-        return ExitCode::from(128 + sig as u8);
+        return 128 + sig as u8;
     }
     // compat(runit): a machine whose reboot(2) failed stays up with
     // process 1 paused, reaping.
@@ -222,6 +223,26 @@ fn status_code(status: libc::c_int) -> u8 {
     }
 }
 
+/// Puts a placeholder on each of fds 0 to 2 that is closed, as they are
+/// when the kernel found no console: otherwise the self-pipe, or the
+/// console itself, would land there and be replaced (or closed again) when
+/// the console is put on fds 0 to 2. The placeholder is `/dev/null`, or `/`
+/// when `/dev` is still empty.
+fn occupy_standard_fds() {
+    loop {
+        let placeholder = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .or_else(|_| std::fs::File::open("/"));
+        match placeholder {
+            // Kept open for good: the console replaces it if it can.
+            Ok(f) if f.as_raw_fd() <= 2 => drop(f.into_raw_fd()),
+            _ => return,
+        }
+    }
+}
+
 /// Opens `/dev/console` write-only and non-blocking and puts it on each of
 /// `fds`; nothing changes if it cannot be opened.
 fn console_onto(fds: &[i32]) {
@@ -231,7 +252,7 @@ fn console_onto(fds: &[i32]) {
         .open("/dev/console")
     {
         for &fd in fds {
-            let _ = init::dup_onto(console.as_fd(), fd);
+            let _ = init::dup_onto_standard(console.as_fd(), fd);
         }
     }
 }

@@ -119,6 +119,15 @@ pub enum Request {
     Term,
 }
 
+/// How far the stop of stage 2 has got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stopping {
+    /// SIGTERM was sent; SIGKILL follows at `kill_at`.
+    Termed { kill_at: Instant },
+    /// SIGKILL was sent too.
+    Killed,
+}
+
 /// The state of the stages.
 #[derive(Debug)]
 pub struct Stages {
@@ -130,9 +139,8 @@ pub struct Stages {
     start_at: Option<Instant>,
     /// Stage 2 crashed and is started again at `start_at`.
     restarting: bool,
-    /// Stage 2 got SIGTERM; SIGKILL follows at this time (`None` once
-    /// sent).
-    stopping: Option<Option<Instant>>,
+    /// Stage 2 is being stopped.
+    stopping: Option<Stopping>,
     /// The running `ctrlaltdel` hook.
     cad: Option<Pid>,
     /// Pending SIGCONT and SIGINT requests.
@@ -163,10 +171,11 @@ impl Stages {
 
     /// The next time [`Stages::fire`] has something to do.
     pub fn deadline(&self) -> Option<Instant> {
-        [self.start_at, self.stopping.flatten()]
-            .into_iter()
-            .flatten()
-            .min()
+        let kill_at = match self.stopping {
+            Some(Stopping::Termed { kill_at }) => Some(kill_at),
+            _ => None,
+        };
+        [self.start_at, kill_at].into_iter().flatten().min()
     }
 
     /// Acts on the deadlines that have passed by `now`.
@@ -174,11 +183,11 @@ impl Stages {
         if self.start_at.is_some_and(|t| t <= now) {
             self.start(now, os);
         }
-        if let (Some(Some(t)), Some(pid)) = (self.stopping, self.pid) {
-            if t <= now {
+        if let (Some(Stopping::Termed { kill_at }), Some(pid)) = (self.stopping, self.pid) {
+            if kill_at <= now {
                 os.say(&[b"warning: stage 2 not terminated, sending sigkill..."]);
                 os.kill(pid, libc::SIGKILL);
-                self.stopping = Some(None);
+                self.stopping = Some(Stopping::Killed);
             }
         }
     }
@@ -308,6 +317,16 @@ impl Stages {
     /// Acts on pending requests while runit is not waiting on something
     /// else (runit: after reaping, on every wake-up).
     pub fn serve(&mut self, now: Instant, os: &mut impl Os) {
+        if self.term_pending && self.stage == Stage::Two && self.pid.is_none() {
+            // Stage 2 is not running (it waits for its restart or for a
+            // fork retry): a container's grace period is too short to
+            // start it only to stop it, so on to stage 3.
+            self.term_pending = false;
+            self.restarting = false;
+            os.say(&[b"leave stage: ", Script::Stage(Stage::Two).name()]);
+            self.next(Stage::Three, now);
+            return;
+        }
         let busy = self.pid.is_none() || self.cad.is_some() || self.stopping.is_some();
         if busy || !(self.cont || self.int || self.term_pending) {
             return;
@@ -360,7 +379,9 @@ impl Stages {
     fn stop(&mut self, now: Instant, os: &mut impl Os) {
         if let Some(pid) = self.pid {
             os.kill(pid, libc::SIGTERM);
-            self.stopping = Some(Some(now + STOP_GRACE));
+            self.stopping = Some(Stopping::Termed {
+                kill_at: now + STOP_GRACE,
+            });
         }
     }
 }

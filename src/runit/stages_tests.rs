@@ -305,3 +305,34 @@ fn sigterm_in_stage_1_skips_stage_2() {
         ]
     );
 }
+
+#[test]
+fn sigterm_while_stage_2_waits_for_its_restart_goes_to_stage_3() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut st = in_stage_2(&mut os, t0);
+    st.reaped(102, exit(111), t0, &mut os);
+    os.take();
+    st.request(Request::Term, &mut os);
+    st.serve(t0, &mut os);
+    st.fire(t0, &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            say("SIGTERM request..."),
+            say("leave stage: /etc/runit/2"),
+            Effect::Spawn(Script::Stage(Stage::Three)),
+        ]
+    );
+    // The restart is off: nothing more at its time.
+    st.fire(at(t0, 5), &mut os);
+    st.serve(at(t0, 5), &mut os);
+    assert!(os.take().is_empty());
+    let ended = st.reaped(103, EXIT_0, at(t0, 5), &mut os);
+    assert_eq!(
+        ended,
+        Some(Ended {
+            status: EXIT_0,
+            stop_requested: true
+        })
+    );
+}

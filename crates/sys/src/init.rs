@@ -101,12 +101,50 @@ pub fn fork_steps(steps: &[Step<'_>]) -> io::Result<libc::pid_t> {
     crate::cvt(pid)
 }
 
-/// `dup2(fd, target)`: makes `target` (0, 1 or 2 for runit's console) a
-/// copy of `fd`.
-pub fn dup_onto(fd: BorrowedFd<'_>, target: RawFd) -> io::Result<()> {
-    // SAFETY: dup2 takes plain descriptors; `fd` is open for the call and
-    // replacing `target` is what the caller asks for.
+/// `dup2(fd, target)` for a standard descriptor `target` (0, 1 or 2):
+/// runit puts the console there. Any other target is refused with EBADF,
+/// since it may belong to an `OwnedFd` that a `dup2` would silently
+/// replace.
+pub fn dup_onto_standard(fd: BorrowedFd<'_>, target: RawFd) -> io::Result<()> {
+    if !(0..=2).contains(&target) {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // SAFETY: dup2 takes plain descriptors and `fd` is open for the call.
+    // The standard descriptors are the process's shared streams, owned by
+    // no `OwnedFd` (std keeps them open, and so does runit, which starts
+    // without std's start-up and puts placeholders on closed ones before
+    // opening anything), so replacing one breaks no owner.
     crate::cvt(unsafe { libc::dup2(fd.as_raw_fd(), target) }).map(drop)
+}
+
+/// Defines the C `main` of a `#![no_main]` program that may run as
+/// process 1: `$run` gets the arguments and returns the exit code.
+///
+/// This skips std's start-up, which puts `/dev/null` on any of fds 0 to 2
+/// that is closed and aborts if it cannot. A kernel that finds no
+/// `/dev/console` starts init with nothing on them, usually because `/dev`
+/// is still empty, and an aborting process 1 panics the kernel; runit boots
+/// instead and lets stage 1 mount `/dev`. What else std's start-up does is
+/// not needed: the arguments are still read by `std::env::args_os` (glibc
+/// hands them over before `main`); SIGPIPE keeps its default action
+/// instead of being ignored (runit blocks it, and its children start with
+/// default dispositions anyway); messages go to the unbuffered stderr, so
+/// nothing waits for a flush at exit.
+#[macro_export]
+macro_rules! pid1_main {
+    ($run:path) => {
+        // Other C libraries do not hand the arguments over before `main`:
+        // `std::env::args_os` would be empty.
+        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+        compile_error!("sys::pid1_main needs glibc");
+        #[no_mangle]
+        extern "C" fn main(
+            _argc: ::std::os::raw::c_int,
+            _argv: *const *const ::std::os::raw::c_char,
+        ) -> ::std::os::raw::c_int {
+            ::std::os::raw::c_int::from($run(::std::env::args_os()))
+        }
+    };
 }
 
 #[cfg(test)]
@@ -124,20 +162,29 @@ mod tests {
     }
 
     #[test]
-    fn dup_onto_replaces_the_target_descriptor() {
-        use std::io::{Read, Write};
-        use std::os::fd::{AsFd, FromRawFd, IntoRawFd};
+    fn dup_onto_standard_replaces_fd_2_and_refuses_other_targets() {
+        use std::io::Read;
+        use std::os::fd::AsFd;
         let (r, w) = crate::signal::pipe_nonblocking().unwrap();
-        let (r2, w2) = crate::signal::pipe_nonblocking().unwrap();
-        // w2's descriptor number now refers to w's pipe.
-        let target = w2.into_raw_fd();
-        dup_onto(w.as_fd(), target).unwrap();
-        // SAFETY: target was just made a valid, otherwise unowned descriptor.
-        let mut f = unsafe { std::fs::File::from_raw_fd(target) };
-        f.write_all(b"x").unwrap();
-        let mut buf = [0u8; 1];
-        std::fs::File::from(r).read_exact(&mut buf).unwrap();
-        assert_eq!(&buf, b"x");
-        drop(r2);
+        let refused = dup_onto_standard(w.as_fd(), r.as_raw_fd()).unwrap_err();
+        assert_eq!(refused.raw_os_error(), Some(libc::EBADF));
+        // fd 2 is replaced in a child, which then says so on it.
+        // SAFETY: the child makes async-signal-safe calls only (dup2,
+        // write, _exit) and never returns here.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let said: &[u8] = match dup_onto_standard(w.as_fd(), 2) {
+                Ok(()) => b"x",
+                Err(_) => b"-",
+            };
+            run_steps(&[Step::Say(said)]);
+            // SAFETY: _exit ends the child.
+            unsafe { libc::_exit(0) }
+        }
+        assert_eq!(crate::child::wait_pid(pid).unwrap(), 0);
+        // Written before the child exited: no wait needed.
+        let mut got = [0u8; 1];
+        std::fs::File::from(r).read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"x");
     }
 }
