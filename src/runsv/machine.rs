@@ -8,6 +8,16 @@
 //! and the fork-failure retry. Commands keep being obeyed while a deadline
 //! is pending, and an explicit `u` or `o` starts at once.
 //!
+//! The `control/X` hooks (runsv.md, "Customize Control") are not waited
+//! for either: [`Os::start_hook`] starts one, and what the command (or the
+//! start) would have done after it waits as a [`Pending`] continuation
+//! until [`Runsv::reaped`] sees the hook end. Meanwhile runsv reaps,
+//! restarts and publishes as usual; the loop obeys no further command
+//! until no hook runs ([`Runsv::hook_running`]), so commands and their
+//! effects keep runit's order. A continuation signals only the process
+//! the command saw: if it was reaped while the hook ran, its signal (which
+//! runit would have sent to a zombie) is dropped.
+//!
 //! Features runit lacks are meant to slot in here without a rewrite: a
 //! readiness phase, a stop timeout that escalates TERM to KILL, and restart
 //! back-off are all further deadlines of a [`Supervised`] record, reported
@@ -21,7 +31,7 @@ use crate::common::tai64n::Tai64n;
 use crate::supervise::control::Control;
 use crate::supervise::dir::Report;
 use crate::supervise::{RunState, Want};
-use sys::libc;
+use sys::{child, libc};
 
 /// A process id (0: none).
 pub type Pid = libc::pid_t;
@@ -71,11 +81,55 @@ pub struct Now {
     pub wall: Tai64n,
 }
 
+/// How a hook began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookStart {
+    /// The hook runs as this child: its end is reaped like any child's.
+    Running(Pid),
+    /// The hook's result is known at once: `false` when there is no hook
+    /// or it could not be forked.
+    Done(bool),
+}
+
+/// What is left to do when a hook ends: the rest of the command (or of the
+/// start) that ran it, where the synchronous runit goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// Start `./run` (after `control/u`, whose result is ignored).
+    Start,
+    /// The rest of the SIGTERM-then-CONT sequence for `pid` (after
+    /// `control/t`).
+    Stop {
+        /// Whose process.
+        which: Which,
+        /// The process the command saw.
+        pid: Pid,
+    },
+    /// Send `sig` to `pid` unless the hook succeeded (`k`, `p`, `c` and
+    /// the signal letters).
+    Signal {
+        /// Whose process.
+        which: Which,
+        /// The process the command saw.
+        pid: Pid,
+        /// The default signal.
+        sig: libc::c_int,
+    },
+    /// Nothing: the result of `control/d` and `control/x` changes nothing.
+    Nothing,
+}
+
+/// A hook that runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Hook {
+    pid: Pid,
+    then: Pending,
+}
+
 /// Everything the state machine does to the outside world.
 pub trait Os {
-    /// Runs the hook `control/<letter>` of the main service, waits for it,
-    /// and says whether it exited 0 (`false` when there is no hook).
-    fn hook(&mut self, letter: u8) -> bool;
+    /// Starts the hook `control/<letter>` of the main service.
+    fn start_hook(&mut self, letter: u8) -> HookStart;
     /// Starts `prog` for `which`; `Err` if no process could be created.
     fn spawn(&mut self, which: Which, prog: Prog) -> Result<Pid, ForkFailed>;
     /// Sends `sig` to `pid` (errors are of no consequence).
@@ -110,6 +164,8 @@ pub struct Supervised {
     /// The last start failed to fork: the retry is the same start, so
     /// `control/u` does not run again.
     fork_failed: bool,
+    /// `control/u` runs: the start goes on when it ends.
+    starting: bool,
 }
 
 impl Supervised {
@@ -124,6 +180,7 @@ impl Supervised {
             started: now.mono,
             not_before: None,
             fork_failed: false,
+            starting: false,
         }
     }
 
@@ -141,7 +198,7 @@ impl Supervised {
     /// Is a start wanted (a new `./run`, or `./finish`, which runs
     /// whatever the want)?
     fn wanted(&self) -> bool {
-        self.pid == 0 && (self.want == Want::Up || self.state == RunState::Finish)
+        self.pid == 0 && !self.starting && (self.want == Want::Up || self.state == RunState::Finish)
     }
 
     /// Should a process be started now?
@@ -176,6 +233,9 @@ pub struct Runsv {
     wstat: i32,
     /// The exit sequence closed the log pipe: nothing can start any more.
     pipe_closed: bool,
+    /// The hooks that run: at most a command's and `control/u` (a restart
+    /// while a command's hook runs).
+    hooks: Vec<Hook>,
 }
 
 impl Runsv {
@@ -187,6 +247,7 @@ impl Runsv {
             log: log_want.map(|w| Supervised::new(w, now)),
             wstat: 0,
             pipe_closed: false,
+            hooks: Vec::new(),
         }
     }
 
@@ -249,9 +310,17 @@ impl Runsv {
             // compat(runit): control/u runs before every start of ./run,
             // its result ignored (runsv.md §5); a fork retry is the same
             // start.
-            os.hook(b'u');
+            sv.starting = true;
+            self.hook(which, b'u', Pending::Start, now, os);
+        } else {
+            self.spawn(which, prog, now, os);
         }
+    }
+
+    /// The start of `prog` for `which` proper, after any `control/u`.
+    fn spawn(&mut self, which: Which, prog: Prog, now: Now, os: &mut dyn Os) {
         let Some(sv) = self.get(which) else { return };
+        sv.starting = false;
         match os.spawn(which, prog) {
             Ok(pid) => {
                 if prog == Prog::Run {
@@ -279,7 +348,12 @@ impl Runsv {
         if pid <= 0 {
             return;
         }
-        if pid == self.main.pid {
+        if let Some(i) = self.hooks.iter().position(|h| h.pid == pid) {
+            let hook = self.hooks.swap_remove(i);
+            // compat(runit): a hook killed by a signal counts as success.
+            let ok = child::exit_code_or_zero(wstat) == 0;
+            self.resume(hook.then, ok, now, os);
+        } else if pid == self.main.pid {
             let ran = self.main.state == RunState::Run;
             self.main.pid = 0;
             self.main.term = false;
@@ -313,28 +387,69 @@ impl Runsv {
         self.publish(which, os);
     }
 
+    /// Is a hook running? The loop obeys no command meanwhile.
+    pub fn hook_running(&self) -> bool {
+        !self.hooks.is_empty()
+    }
+
+    /// Runs the hook `control/<letter>` for `which` (the logger has none:
+    /// its hooks "fail"), then `then`: at once if the result is known,
+    /// else when the hook is reaped.
+    fn hook(&mut self, which: Which, letter: u8, then: Pending, now: Now, os: &mut dyn Os) {
+        let start = match which {
+            Which::Main => os.start_hook(letter),
+            Which::Log => HookStart::Done(false),
+        };
+        match start {
+            HookStart::Running(pid) => self.hooks.push(Hook { pid, then }),
+            HookStart::Done(ok) => self.resume(then, ok, now, os),
+        }
+    }
+
+    /// `pid` is still `which`'s process: the signals of a continuation go
+    /// to it only then.
+    fn current(&mut self, which: Which, pid: Pid) -> bool {
+        pid != 0 && self.get(which).is_some_and(|sv| sv.pid == pid)
+    }
+
+    /// Goes on where a hook that exited `ok` (or not) interrupted.
+    fn resume(&mut self, then: Pending, ok: bool, now: Now, os: &mut dyn Os) {
+        match then {
+            Pending::Start => self.spawn(Which::Main, Prog::Run, now, os),
+            Pending::Stop { which, pid } => {
+                let current = self.current(which, pid);
+                if !ok && current {
+                    os.signal(pid, libc::SIGTERM);
+                    if let Some(sv) = self.get(which) {
+                        sv.term = true;
+                    }
+                    self.publish(which, os);
+                }
+                let Some(sv) = self.get(which) else { return };
+                let hook = match sv.want {
+                    Want::Up => return,
+                    Want::Down => b'd',
+                    Want::Exit => b'x',
+                };
+                if current {
+                    os.signal(pid, libc::SIGCONT);
+                }
+                self.hook(which, hook, Pending::Nothing, now, os);
+            }
+            Pending::Signal { which, pid, sig } => {
+                if !ok && self.current(which, pid) {
+                    os.signal(pid, sig);
+                }
+            }
+            Pending::Nothing => {}
+        }
+    }
+
     /// The SIGTERM-then-CONT sequence of `d`, `x` and `t` (runsv.md §7).
-    fn stop(&mut self, which: Which, os: &mut dyn Os) {
-        let main = which == Which::Main;
+    fn stop(&mut self, which: Which, now: Now, os: &mut dyn Os) {
         let Some(sv) = self.get(which) else { return };
         let pid = sv.pid;
-        if pid != 0 && !(main && os.hook(b't')) {
-            os.signal(pid, libc::SIGTERM);
-            if let Some(sv) = self.get(which) {
-                sv.term = true;
-            }
-            self.publish(which, os);
-        }
-        let Some(sv) = self.get(which) else { return };
-        let hook = match sv.want {
-            Want::Up => return,
-            Want::Down => b'd',
-            Want::Exit => b'x',
-        };
-        os.signal(pid, libc::SIGCONT);
-        if main {
-            os.hook(hook);
-        }
+        self.hook(which, b't', Pending::Stop { which, pid }, now, os);
     }
 
     /// Obeys one control byte written to `which`'s control FIFO; unknown
@@ -348,8 +463,7 @@ impl Runsv {
         let Some(sv) = self.get(which) else { return };
         let (state, pid) = (sv.state, sv.pid);
         let running = state == RunState::Run;
-        // Hooks are the main service's only: for the logger they "fail".
-        let hook = |os: &mut dyn Os, letter: u8| main && os.hook(letter);
+        let signal = |sig| Pending::Signal { which, pid, sig };
         match control {
             // compat(runit): the logger cannot be told to exit.
             Control::Exit if !main => {}
@@ -361,7 +475,7 @@ impl Runsv {
                 };
                 self.publish(which, os);
                 if running {
-                    self.stop(which, os);
+                    self.stop(which, now, os);
                 }
             }
             // The exit sequence closed the log pipe: a new ./run could not
@@ -386,14 +500,16 @@ impl Runsv {
             }
             Control::Term => {
                 if running {
-                    self.stop(which, os);
+                    self.stop(which, now, os);
                 }
             }
             Control::Kill => {
                 // Deviation from runit: the state stays run (or finish)
                 // until the process is reaped, and `k` also kills a running
                 // ./finish, so ./finish never runs twice (runsv.md §7).
-                if pid != 0 && !(running && hook(os, b'k')) {
+                if running {
+                    self.hook(which, b'k', signal(libc::SIGKILL), now, os);
+                } else if pid != 0 {
                     os.signal(pid, libc::SIGKILL);
                 }
             }
@@ -404,14 +520,14 @@ impl Runsv {
                     (b'c', libc::SIGCONT, false)
                 };
                 sv.paused = paused;
-                if running && !hook(os, letter) {
-                    os.signal(pid, sig);
+                if running {
+                    self.hook(which, letter, signal(sig), now, os);
                 }
                 self.publish(which, os);
             }
             Control::Signal(letter, sig) => {
-                if running && !hook(os, letter) {
-                    os.signal(pid, sig);
+                if running {
+                    self.hook(which, letter, signal(sig), now, os);
                 }
             }
         }
@@ -421,7 +537,9 @@ impl Runsv {
     /// down with want exit, close the log pipe (the logger sees EOF and
     /// exits by itself) and exit when no logger runs.
     pub fn exit_check(&mut self, os: &mut dyn Os) -> Next {
-        if self.main.want != Want::Exit || self.main.state != RunState::Down {
+        // A hook still runs: runit would still be waiting for it.
+        if self.main.want != Want::Exit || self.main.state != RunState::Down || self.hook_running()
+        {
             return Next::Continue;
         }
         match self.log.as_mut() {

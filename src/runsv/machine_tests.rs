@@ -18,14 +18,22 @@ struct Recorder {
     effects: Vec<Effect>,
     next_pid: Pid,
     hooks_succeed: Vec<u8>,
+    /// Hooks run as children 901, 902, ... until reaped; otherwise they
+    /// end at once, succeeding if listed in `hooks_succeed`.
+    hooks_run: bool,
+    next_hook_pid: Pid,
     finish: bool,
     fork_fails: bool,
 }
 
 impl Os for Recorder {
-    fn hook(&mut self, letter: u8) -> bool {
+    fn start_hook(&mut self, letter: u8) -> HookStart {
         self.effects.push(Effect::Hook(letter));
-        self.hooks_succeed.contains(&letter)
+        if self.hooks_run {
+            self.next_hook_pid += 1;
+            return HookStart::Running(900 + self.next_hook_pid);
+        }
+        HookStart::Done(self.hooks_succeed.contains(&letter))
     }
     fn spawn(&mut self, which: Which, prog: Prog) -> Result<Pid, ForkFailed> {
         if self.fork_fails {
@@ -523,4 +531,212 @@ fn nothing_is_due_once_the_pipe_is_closed() {
     os.take();
     sv.start_due(at(t0, 2000), &mut os);
     assert!(os.take().is_empty());
+}
+
+// Hooks that run as children: each continuation waits for the reap.
+
+/// A running service (pid 101, logger 100 if `log`) whose hooks run as
+/// children 901, 902, ...; effects cleared.
+fn running_with_hooks(os: &mut Recorder, t0: Instant, log: bool) -> Runsv {
+    os.next_pid = if log { -1 } else { 0 };
+    let mut sv = Runsv::new(Want::Up, log.then_some(Want::Up), at(t0, 0));
+    sv.start_due(at(t0, 0), os);
+    assert_eq!(sv.main.pid, 101);
+    os.take();
+    os.hooks_run = true;
+    sv
+}
+
+const EXIT_1: i32 = 1 << 8;
+
+#[test]
+fn start_waits_for_hook_u_whatever_its_result() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    os.hooks_run = true;
+    let mut sv = Runsv::new(Want::Up, None, at(t0, 0));
+    sv.start_due(at(t0, 0), &mut os);
+    assert_eq!(os.take(), [Hook(b'u')]);
+    assert!(sv.hook_running());
+    assert_eq!(sv.next_deadline(), None, "nothing to wake for but the reap");
+    sv.start_due(at(t0, 10), &mut os);
+    assert!(os.take().is_empty(), "one start, one control/u");
+    sv.reaped(901, EXIT_1, at(t0, 20), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Spawn(Main, Prog::Run),
+            Publish(Main, RunState::Run, Want::Up, 101)
+        ]
+    );
+    assert!(!sv.hook_running());
+}
+
+#[test]
+fn t_goes_on_when_hook_t_ends() {
+    for (wstat, term) in [(EXIT_1, true), (0, false), (libc::SIGKILL, false)] {
+        let (mut os, t0) = (Recorder::default(), Instant::now());
+        let mut sv = running_with_hooks(&mut os, t0, false);
+        sv.command(Main, b't', at(t0, 1), &mut os);
+        assert_eq!(os.take(), [Hook(b't')]);
+        assert!(sv.hook_running());
+        sv.reaped(901, wstat, at(t0, 2), &mut os);
+        let expected: &[Effect] = if term {
+            &[
+                Signal(101, libc::SIGTERM),
+                Publish(Main, RunState::Run, Want::Up, 101),
+            ]
+        } else {
+            // Success, or killed by a signal: no TERM; want up: no CONT.
+            &[]
+        };
+        assert_eq!(os.take(), expected, "hook t ended with {wstat:#x}");
+        assert_eq!(sv.main.term, term);
+        assert!(!sv.hook_running());
+    }
+}
+
+#[test]
+fn d_goes_on_with_term_cont_and_hook_d_when_hook_t_ends() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running_with_hooks(&mut os, t0, false);
+    sv.command(Main, b'd', at(t0, 1), &mut os);
+    assert_eq!(
+        os.take(),
+        [Publish(Main, RunState::Run, Want::Down, 101), Hook(b't')]
+    );
+    sv.reaped(901, EXIT_1, at(t0, 2), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Signal(101, libc::SIGTERM),
+            Publish(Main, RunState::Run, Want::Down, 101),
+            Signal(101, libc::SIGCONT),
+            Hook(b'd'),
+        ]
+    );
+    assert!(sv.hook_running(), "hook d runs");
+    sv.reaped(902, EXIT_1, at(t0, 3), &mut os);
+    assert!(os.take().is_empty(), "hook d's result changes nothing");
+    assert!(!sv.hook_running());
+}
+
+#[test]
+fn a_service_that_dies_during_hook_t_is_restarted_and_not_signalled_after() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running_with_hooks(&mut os, t0, false);
+    sv.command(Main, b't', at(t0, 1), &mut os);
+    os.take();
+    sv.reaped(101, libc::SIGKILL, at(t0, 1500), &mut os);
+    sv.start_due(at(t0, 1500), &mut os);
+    assert_eq!(
+        os.take(),
+        [Publish(Main, RunState::Down, Want::Up, 0), Hook(b'u')],
+        "restarted while hook t runs"
+    );
+    sv.reaped(902, 0, at(t0, 1600), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Spawn(Main, Prog::Run),
+            Publish(Main, RunState::Run, Want::Up, 102)
+        ]
+    );
+    assert!(sv.hook_running(), "hook t still runs");
+    sv.reaped(901, EXIT_1, at(t0, 1700), &mut os);
+    assert!(
+        os.take().is_empty(),
+        "the TERM was for 101, which is gone: 102 is left alone"
+    );
+    assert!(!sv.hook_running());
+}
+
+#[test]
+fn d_whose_service_dies_during_hook_t_still_runs_hook_d() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running_with_hooks(&mut os, t0, false);
+    sv.command(Main, b'd', at(t0, 1), &mut os);
+    sv.reaped(101, 0, at(t0, 2), &mut os);
+    sv.start_due(at(t0, 3), &mut os);
+    os.take();
+    sv.reaped(901, EXIT_1, at(t0, 4), &mut os);
+    assert_eq!(os.take(), [Hook(b'd')], "no signal to a reaped process");
+}
+
+#[test]
+fn signal_letters_send_their_signal_when_the_hook_fails() {
+    let letters = [
+        (b'k', libc::SIGKILL),
+        (b'p', libc::SIGSTOP),
+        (b'c', libc::SIGCONT),
+        (b'h', libc::SIGHUP),
+        (b'2', libc::SIGUSR2),
+    ];
+    for (letter, sig) in letters {
+        for (wstat, sent) in [(EXIT_1, true), (0, false), (libc::SIGTERM, false)] {
+            let (mut os, t0) = (Recorder::default(), Instant::now());
+            let mut sv = running_with_hooks(&mut os, t0, false);
+            sv.command(Main, letter, at(t0, 1), &mut os);
+            let e = os.take();
+            assert_eq!(e.first(), Some(&Hook(letter)));
+            assert!(!e.iter().any(|e| matches!(e, Signal(..))), "not before");
+            sv.reaped(901, wstat, at(t0, 2), &mut os);
+            let expected: &[Effect] = if sent { &[Signal(101, sig)] } else { &[] };
+            assert_eq!(
+                os.take(),
+                expected,
+                "{} after a hook ending {wstat:#x}",
+                letter as char
+            );
+        }
+    }
+}
+
+#[test]
+fn runsv_does_not_exit_while_hook_x_runs() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running_with_hooks(&mut os, t0, false);
+    sv.command(Main, b'x', at(t0, 1), &mut os);
+    sv.reaped(901, EXIT_1, at(t0, 2), &mut os);
+    assert!(os
+        .take()
+        .ends_with(&[Signal(101, libc::SIGCONT), Hook(b'x')]));
+    sv.reaped(101, libc::SIGTERM, at(t0, 3), &mut os);
+    assert_eq!(sv.main.state, RunState::Down);
+    assert_eq!(sv.exit_check(&mut os), Next::Continue, "hook x runs");
+    sv.reaped(902, 0, at(t0, 4), &mut os);
+    assert_eq!(sv.exit_check(&mut os), Next::Exit);
+}
+
+#[test]
+fn the_logger_lives_on_during_a_hook_of_the_service() {
+    let (mut os, t0) = (Recorder::default(), Instant::now());
+    let mut sv = running_with_hooks(&mut os, t0, true);
+    assert_eq!(sv.log.map(|l| l.pid), Some(100));
+    sv.command(Main, b'h', at(t0, 1), &mut os);
+    os.take();
+    sv.reaped(100, EXIT_1, at(t0, 1500), &mut os);
+    sv.start_due(at(t0, 1500), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Publish(Which::Log, RunState::Down, Want::Up, 0),
+            Spawn(Which::Log, Prog::Run),
+            Publish(Which::Log, RunState::Run, Want::Up, 102)
+        ],
+        "the logger is restarted, without hook"
+    );
+    sv.command(Which::Log, b'd', at(t0, 1600), &mut os);
+    assert_eq!(
+        os.take(),
+        [
+            Publish(Which::Log, RunState::Run, Want::Down, 102),
+            Signal(102, libc::SIGTERM),
+            Publish(Which::Log, RunState::Run, Want::Down, 102),
+            Signal(102, libc::SIGCONT),
+        ],
+        "the logger's commands run no hooks"
+    );
+    assert!(sv.hook_running(), "hook h still runs");
+    sv.reaped(901, EXIT_1, at(t0, 1700), &mut os);
+    assert_eq!(os.take(), [Signal(101, libc::SIGHUP)]);
 }

@@ -5,10 +5,16 @@
 //! FIFOs, and the earliest deadline of the state machine as timeout. With
 //! nothing pending the timeout is infinite, so an idle runsv makes no
 //! system calls at all.
+//!
+//! While a `control/X` hook runs, the loop goes on (reaping, restarting,
+//! publishing) but obeys no command of the service: its FIFO is not read,
+//! bytes already read wait in order, and a SIGTERM waits as an `x`, as
+//! when runit's loop waits for the hook.
 
 pub mod machine;
 pub mod os;
 
+use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read};
@@ -162,6 +168,10 @@ fn supervise(
     log_control: Option<&Control>,
 ) {
     let mut buf = [0u8; CONTROL_CHUNK];
+    // Bytes of the service's FIFO read but not obeyed yet: a hook began.
+    let mut unobeyed = VecDeque::new();
+    // A SIGTERM not obeyed yet.
+    let mut term = false;
     loop {
         sv.start_due(now(), os);
         os.flush();
@@ -170,7 +180,11 @@ fn supervise(
             .map(|d| d.saturating_duration_since(Instant::now()));
         let mut fds = [
             PollFd::new(selfpipe.as_fd(), poll::IN),
-            PollFd::new(control.read.as_fd(), poll::IN),
+            if sv.hook_running() {
+                PollFd::unused()
+            } else {
+                PollFd::new(control.read.as_fd(), poll::IN)
+            },
             log_control.map_or_else(PollFd::unused, |c| PollFd::new(c.read.as_fd(), poll::IN)),
         ];
         if let Err(e) = poll::poll(&mut fds, timeout) {
@@ -187,26 +201,36 @@ fn supervise(
             sv.reaped(pid, wstat, now(), os);
         }
         let [_, main_ready, log_ready] = fds.map(|f| f.ready());
-        let fifos = [
-            (Which::Main, Some(control), main_ready),
-            (Which::Log, log_control, log_ready),
-        ];
-        for (which, fifo, ready) in fifos {
-            let Some(fifo) = fifo.filter(|_| ready) else {
-                continue;
+        if main_ready {
+            let n = (&control.read).read(&mut buf).unwrap_or(0);
+            unobeyed.extend(buf.iter().take(n));
+        }
+        // Each byte sees the effects of the previous one, as when runit
+        // reads one byte per iteration and checks for exit and starts due
+        // processes in between; none is obeyed while a hook runs.
+        while !sv.hook_running() {
+            let Some(byte) = unobeyed.pop_front() else {
+                break;
             };
-            let n = (&fifo.read).read(&mut buf).unwrap_or(0);
+            if obey(sv, os, Which::Main, byte) == Next::Exit {
+                return os.flush();
+            }
+        }
+        // The logger's commands run no hooks: they need not wait.
+        if let Some(log) = log_control.filter(|_| log_ready) {
+            let n = (&log.read).read(&mut buf).unwrap_or(0);
             for &byte in buf.iter().take(n) {
-                // Each byte sees the effects of the previous one, as when
-                // runit reads one byte per iteration and checks for exit
-                // and starts due processes in between.
-                if obey(sv, os, which, byte) == Next::Exit {
+                if obey(sv, os, Which::Log, byte) == Next::Exit {
                     return os.flush();
                 }
             }
         }
-        if signal::contains(sigs, libc::SIGTERM) && obey(sv, os, Which::Main, b'x') == Next::Exit {
-            return os.flush();
+        term |= signal::contains(sigs, libc::SIGTERM);
+        if term && !sv.hook_running() {
+            term = false;
+            if obey(sv, os, Which::Main, b'x') == Next::Exit {
+                return os.flush();
+            }
         }
         if sv.exit_check(os) == Next::Exit {
             return os.flush();

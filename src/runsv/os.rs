@@ -1,5 +1,6 @@
 //! The real [`Os`] of runsv: forking `./run`, `./finish` and `log/run` with
-//! the log pipe wired in, the synchronous `control/X` hooks, signals, and
+//! the log pipe wired in, the `control/X` hooks (reaped by the loop like any
+//! other child), signals, and
 //! status publication (spec: runsv.md §5, §7, §9).
 
 use std::ffi::{CStr, CString};
@@ -8,7 +9,7 @@ use std::io::{PipeReader, PipeWriter};
 use std::os::fd::AsFd;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
-use super::machine::{ForkFailed, Os, Pid, Prog, Which};
+use super::machine::{ForkFailed, HookStart, Os, Pid, Prog, Which};
 use crate::common::errstr;
 use crate::common::msg::Fatal;
 use crate::supervise::dir::{Publisher, Report, LOG, MAIN};
@@ -117,20 +118,20 @@ fn decimal(n: i32) -> CString {
 }
 
 impl Os for RealOs {
-    fn hook(&mut self, letter: u8) -> bool {
+    fn start_hook(&mut self, letter: u8) -> HookStart {
         let path = [b"control/", &[letter][..]].concat();
         let name = String::from_utf8_lossy(&path).into_owned();
         match std::fs::metadata(&name) {
             Ok(m) if m.permissions().mode() & 0o100 != 0 => {}
-            Ok(_) => return false,
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return false,
+            Ok(_) => return HookStart::Done(false),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return HookStart::Done(false),
             Err(e) => {
                 self.warn(&Fatal::sys(format!("unable to stat {name}"), e));
-                return false;
+                return HookStart::Done(false);
             }
         }
         let Ok(prog) = CString::new(path) else {
-            return false;
+            return HookStart::Done(false);
         };
         // The hook may look at the status files: they must be current.
         self.flush();
@@ -153,21 +154,13 @@ impl Os for RealOs {
             search: &[],
             new_session: false,
         };
-        let pid = match child::spawn(&spec) {
-            Ok(pid) => pid,
+        // Deviation from runit: the hook is not waited for here; the
+        // state machine goes on when the loop reaps it.
+        match child::spawn(&spec) {
+            Ok(pid) => HookStart::Running(pid),
             Err(e) => {
                 self.warn(&Fatal::sys(format!("unable to fork for {name}"), e));
-                return false;
-            }
-        };
-        // compat(runit): hooks are waited for synchronously; their exit code
-        // decides whether runsv sends the default signal.
-        match child::wait_pid(pid) {
-            // A hook killed by a signal counts as success, as with runit.
-            Ok(status) => child::exit_code_or_zero(status) == 0,
-            Err(e) => {
-                self.warn(&Fatal::sys(format!("unable to wait for child {name}"), e));
-                false
+                HookStart::Done(false)
             }
         }
     }
