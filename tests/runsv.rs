@@ -979,6 +979,89 @@ fn up_hook_runs_before_every_start_of_run() {
     }
 }
 
+/// A `control/t` that records its start, then waits until the test
+/// creates `release`, and exits 1 (runsv then sends the TERM itself).
+const HELD_TERM_HOOK: &str = "echo t >> hooks
+while [ ! -e release ]; do sleep 0.01; done
+exit 1";
+
+#[test]
+fn while_a_hook_runs_runsv_restarts_and_publishes_and_commands_wait() {
+    let s = Scratch::new("hook-held");
+    let svc = s.service("svc", SIGNAL_RECORDER);
+    script(&svc.join("control/t"), HELD_TERM_HOOK);
+    let fx = Fixture::start(s);
+    let old = fx.wait_running();
+    fx.wait_file("ready");
+    fx.send("t");
+    fx.wait_last_line("hooks", "t");
+    // Obeyed only once the hook has ended.
+    fx.send("1");
+
+    sys::child::kill(old, libc::SIGKILL).unwrap();
+    let mut new = 0;
+    assert!(
+        wait_until(SOON, || {
+            new = pid_of(&fx.svc).unwrap_or(0);
+            new != 0 && new != old && alive(new) && exec_done(new)
+        }),
+        "not restarted while the hook runs; stat {:?}; stderr: {}",
+        fx.stat(),
+        fx.stderr()
+    );
+    assert!(
+        wait_until(SOON, || status_pid(&fx.status()) == new as u32),
+        "supervise/status not updated while the hook runs"
+    );
+    fx.wait_stat("run");
+    let out = fx.sv(&["status"]);
+    assert!(
+        out.stdout.starts_with("run: ") && out.stdout.contains(&format!("(pid {new})")),
+        "sv status: {out:?}"
+    );
+    assert!(
+        !fx.file("sigs").exists(),
+        "nothing was sent while the hook runs"
+    );
+
+    fs::write(fx.file("release"), "").unwrap();
+    // The TERM was for the process that died: the new one gets none, then
+    // the waiting `1` reaches it.
+    fx.wait_last_line("sigs", "USR1");
+    assert_eq!(lines(&fx.file("sigs")), ["USR1"]);
+    assert_eq!(lines(&fx.file("hooks")), ["t"]);
+    assert_eq!(pid_of(&fx.svc), Some(new));
+
+    // With the hook's process alive when it ends, its TERM goes out.
+    fx.send("t");
+    fx.wait_last_line("sigs", "TERM");
+    assert_eq!(lines(&fx.file("hooks")), ["t", "t"]);
+    fx.wait_state("run, got TERM", [0, b'u', 1, 1]);
+}
+
+#[test]
+fn sigterm_during_a_hook_waits_for_it_then_runsv_exits() {
+    let s = Scratch::new("hook-held-exit");
+    let svc = s.service("svc", "exec sleep 1000");
+    script(&svc.join("control/t"), HELD_TERM_HOOK);
+    let mut fx = Fixture::start(s);
+    let pid = fx.wait_running();
+    fx.send("t");
+    fx.wait_last_line("hooks", "t");
+    sys::child::kill(fx.guard.pid(), libc::SIGTERM).unwrap();
+    // Lower bound: time for an exit that must not happen yet.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(fx.runsv_alive(), "runsv exited while a hook ran");
+    assert!(alive(pid));
+    fs::write(fx.file("release"), "").unwrap();
+    let status = fx
+        .guard
+        .wait_exit(SOON)
+        .expect("runsv did not exit once the hook ended");
+    assert_eq!(status.code(), Some(0));
+    assert!(wait_until(SOON, || !alive(pid)), "service survived");
+}
+
 #[test]
 fn hook_without_exec_bit_is_ignored() {
     let s = Scratch::new("hook-noexec");
