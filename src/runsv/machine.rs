@@ -94,7 +94,7 @@ pub enum HookStart {
 /// What is left to do when a hook ends: the rest of the command (or of the
 /// start) that ran it, where the synchronous runit goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pending {
+enum Pending {
     /// Start `./run` (after `control/u`, whose result is ignored).
     Start,
     /// The rest of the SIGTERM-then-CONT sequence for `pid` (after
