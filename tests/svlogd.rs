@@ -1072,3 +1072,27 @@ fn an_input_buffer_beyond_memory_is_fatal() {
     assert_eq!(o.code, 111);
     assert_eq!(o.stderr, "svlogd: fatal: out of memory.\n");
 }
+
+#[test]
+fn a_sighup_during_a_pause_waits_for_it() {
+    // `current` is a directory: it cannot be opened, the directory pauses
+    // with nothing buffered. The reopen must wait (closing would fail and
+    // the directory would then lock itself out).
+    let s = Scratch::new("svlogd-hup-pause");
+    fs::create_dir_all(s.join("d/current")).unwrap();
+    let err = s.join("err");
+    let mut g = Group(start(&ours("svlogd"), &["-v", "d"], &s.path, &err));
+    assert!(wait_until(SOON, || common::read(&err).contains(
+        "svlogd: pausing: unable to open current: d: is a directory\n"
+    )));
+    sys::child::kill(g.pid(), libc::SIGHUP).unwrap();
+    assert!(wait_until(SOON, || common::read(&err).contains("sighangup received.")));
+    fs::remove_dir(s.join("d/current")).unwrap();
+    g.write(b"x\n");
+    assert!(wait_until(SOON * 2, || common::read(&err).contains("close: d")));
+    g.write(b"y\n");
+    g.close_stdin();
+    assert_eq!(g.wait_code(), 0, "{}", common::read(&err));
+    assert_eq!(common::read(&s.join("d/current")), "x\ny\n");
+    assert!(!common::read(&err).contains("unable to lock"));
+}

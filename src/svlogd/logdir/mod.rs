@@ -256,11 +256,16 @@ impl LogDir {
         }
     }
 
-    /// True when nothing is buffered or pending (the input may go on).
+    /// True when nothing is buffered, pending or paused (the input may go
+    /// on, a SIGHUP may close the directory). A pause counts even with an
+    /// empty buffer: `current` may not be open, so a close would fail.
     pub fn idle(&self) -> bool {
-        self.open
-            .as_ref()
-            .is_none_or(|o| o.done == o.buf.len() && o.rotation.is_none() && !o.want_rotate)
+        self.open.as_ref().is_none_or(|o| {
+            o.done == o.buf.len()
+                && o.rotation.is_none()
+                && !o.want_rotate
+                && o.pause_until.is_none()
+        })
     }
 
     /// Writes what is buffered and does the rotations that are due, until
