@@ -1096,3 +1096,34 @@ fn a_sighup_during_a_pause_waits_for_it() {
     assert_eq!(common::read(&s.join("d/current")), "x\ny\n");
     assert!(!common::read(&err).contains("unable to lock"));
 }
+
+#[test]
+fn a_processor_runs_under_a_low_descriptor_limit() {
+    // With 16 descriptors, the processor's fds 4 and 5 must still be set
+    // up (a copy above fd 63 would be refused).
+    for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
+        let s = Scratch::new("svlogd-nofile");
+        fs::create_dir(s.join("d")).unwrap();
+        fs::write(s.join("d/config"), "s20\n!tr a-z A-Z; echo ok >&5\n").unwrap();
+        let child = Command::new("/bin/sh")
+            .args(["-c", "ulimit -n 16; exec \"$0\" d"])
+            .arg(&bin)
+            .current_dir(&s.path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(s.join("err")).unwrap())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut g = Group(child);
+        g.write(&numbered(3, 5));
+        g.close_stdin();
+        assert_eq!(g.wait_code(), 0, "{}", bin.display());
+        assert_eq!(common::read(&s.join("err")), "", "{}", bin.display());
+        let snap = snapshot(&s.join("d"));
+        let processed: Vec<_> = snap.iter().filter(|f| f.0 == "@STAMP.s").collect();
+        assert_eq!(processed.len(), 1, "{}: {snap:?}", bin.display());
+        assert_eq!(processed[0].2, "LINE 00000\nLINE 0000");
+        assert_eq!(common::read(&s.join("d/state")), "ok\n");
+    }
+}
