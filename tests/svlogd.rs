@@ -1127,3 +1127,52 @@ fn a_processor_runs_under_a_low_descriptor_limit() {
         assert_eq!(common::read(&s.join("d/state")), "ok\n");
     }
 }
+
+#[test]
+fn an_unreadable_config_warns_and_leaves_the_defaults() {
+    let mut seen = Vec::new();
+    for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
+        let s = Scratch::new("svlogd-config-dir");
+        fs::create_dir_all(s.join("d/config")).unwrap();
+        let out = Command::new(&bin)
+            .args(["-v", "d"])
+            .current_dir(&s.path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(s.join("d/current").exists());
+        seen.push(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    assert!(seen[0].starts_with(
+        "svlogd: warning: unable to read config: d: is a directory\n\
+         svlogd: info: read: d/config\n"
+    ));
+    if let [mine, theirs] = &seen[..] {
+        assert_eq!(mine, theirs);
+    }
+}
+
+#[test]
+fn a_failed_udp_send_is_logged_in_the_directory() {
+    // Broadcast without SO_BROADCAST fails at once (nothing is sent):
+    // the warning and the datagram go into the directory, even for `U`.
+    let o = same(
+        &["-l", "5"],
+        &[
+            ("d", Some("u255.255.255.255:9\n")),
+            ("e", Some("U255.255.255.255:9\npP \n")),
+        ],
+        b"x\nlong line\n",
+    );
+    assert_eq!(
+        content(&o, 0, "current"),
+        ["warning: failure sending through udp: x\nx\n\
+          warning: failure sending through udp: long ...\nlong line\n"]
+    );
+    assert_eq!(
+        content(&o, 1, "current"),
+        ["warning: failure sending through udp: P x\n\
+          warning: failure sending through udp: P long ...\n"]
+    );
+}

@@ -170,7 +170,9 @@ impl LogDir {
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Config::default(),
             Err(e) => {
+                // compat(runit): the `read:` line follows the warning.
                 self.warn("unable to read config", &e);
+                self.info(&[b"read: ", &self.shown(b"config")]);
                 Config::default()
             }
         };
