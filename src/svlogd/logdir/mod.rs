@@ -481,3 +481,39 @@ impl LogDir {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_size_rotation_keeps_the_age_cadence() {
+        // runit: `t` deadlines follow one another from the open; a size
+        // rotation in between does not restart the count.
+        let dir = std::env::temp_dir().join(format!("svlogd-age-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("config"), "t10\ns20\n").unwrap();
+        let mut d = LogDir::new(dir.clone().into_os_string(), false, 5);
+        let t0 = Instant::now();
+        assert!(d.open(t0));
+        let later = t0 + Duration::from_secs(4);
+        d.open
+            .as_mut()
+            .unwrap()
+            .buf
+            .extend_from_slice(b"aaaa\nbbbb\ncccc\ndddd\n");
+        assert!(d.pump(later));
+        let rotated = fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().as_encoded_bytes()[0] == b'@')
+            .count();
+        assert_eq!(rotated, 1);
+        assert_eq!(d.deadline(), Some(t0 + Duration::from_secs(10)));
+        // When it is due, the next one is `t` later.
+        let due = t0 + Duration::from_secs(10);
+        d.tick(due);
+        assert_eq!(d.deadline(), Some(due + Duration::from_secs(10)));
+        drop(d);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
