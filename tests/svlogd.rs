@@ -1176,3 +1176,58 @@ fn a_failed_udp_send_is_logged_in_the_directory() {
           warning: failure sending through udp: P long ...\n"]
     );
 }
+
+#[test]
+fn a_nonblocking_stdin_shared_with_another_reader_is_not_an_end() {
+    // runit's svlogd leaves the pipe O_NONBLOCK; with two readers one of
+    // them finds it empty after poll said it was readable (EAGAIN): that
+    // is not the end of the input.
+    let s = Scratch::new("svlogd-eagain");
+    let (r, w) = sys::signal::pipe_nonblocking().unwrap();
+    let mut readers: Vec<Group> = ["d1", "d2"]
+        .iter()
+        .map(|d| {
+            fs::create_dir(s.join(d)).unwrap();
+            let child = Command::new(ours("svlogd"))
+                .arg(d)
+                .current_dir(&s.path)
+                .stdin(Stdio::from(r.try_clone().unwrap()))
+                .stdout(Stdio::null())
+                .stderr(fs::File::create(s.join(&format!("{d}.err"))).unwrap())
+                .process_group(0)
+                .spawn()
+                .unwrap();
+            Group(child)
+        })
+        .collect();
+    drop(r);
+    let mut w = fs::File::from(w);
+    let input = numbered(20_000, 5);
+    for line in input.chunks(11) {
+        let mut rest = line;
+        while !rest.is_empty() {
+            match w.write(rest) {
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    drop(w);
+    for g in readers.iter_mut() {
+        assert_eq!(g.wait_code(), 0);
+    }
+    let mut got = 0;
+    for d in ["d1", "d2"] {
+        assert_eq!(common::read(&s.join(&format!("{d}.err"))), "", "{d}");
+        got += fs::read(s.join(d).join("current"))
+            .unwrap()
+            .iter()
+            .filter(|&&b| b != b'\n')
+            .count();
+    }
+    let want = input.iter().filter(|&&b| b != b'\n').count();
+    assert_eq!(got, want, "bytes lost");
+}

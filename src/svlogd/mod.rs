@@ -296,7 +296,13 @@ impl Logger {
         match f.read(self.input.get_mut(self.hi..).unwrap_or_default()) {
             Ok(0) => self.stdin = None,
             Ok(n) => self.hi += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // Another reader of a pipe left non-blocking (as runit's
+            // svlogd leaves it) took the data poll reported.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                ) => {}
             Err(e) => {
                 read_warning(&e);
                 self.stdin = None;
