@@ -323,6 +323,9 @@ fn usage_errors() {
         &["-x", "d"],
         &["-b"],
         &["-b", "1000", "d"],
+        // 0 means the default: 1000 for -l, 1024 for -b.
+        &["-l", "0", "-b", "1000", "d"],
+        &["-b", "0", "-l", "1024", "d"],
     ] {
         let o = same(args, &[], b"");
         assert_eq!(o.code, 111, "{args:?}");
@@ -332,6 +335,15 @@ fn usage_errors() {
             o.stderr
         );
     }
+    assert_eq!(
+        same(&["-b", "0", "-l", "1023"], &[("d", None)], b"x\n").code,
+        0
+    );
+    // -V: our version, then the usage.
+    let o = scenario(&ours("svlogd"), &["-V"], &[("d", None)], b"");
+    assert_eq!(o.code, 111);
+    assert!(o.stderr.starts_with("runit-rs "), "{}", o.stderr);
+    assert!(o.stderr.contains("\nusage: svlogd [-ttv]"), "{}", o.stderr);
 }
 
 #[test]
@@ -598,9 +610,18 @@ fn hup_rereads_config_and_alrm_rotates() {
         == "one\nNEW two\n"));
     sys::child::kill(g.pid(), libc::SIGALRM).unwrap();
     assert!(wait_until(SOON, || common::read(&d.join("current")).is_empty()));
+    // An empty `current` is not rotated.
+    sys::child::kill(g.pid(), libc::SIGALRM).unwrap();
+    assert!(wait_until(SOON, || common::read(&s.join("err"))
+        .matches("sigalarm received.")
+        .count()
+        == 2));
+    g.write(b"three\n");
     g.close_stdin();
     assert_eq!(g.wait_code(), 0);
     let err = normalise(common::read(&s.join("err")).as_bytes());
+    assert_eq!(common::read(&d.join("current")), "NEW three\n");
+    assert_eq!(err.matches("rename:").count(), 1, "{err}");
     for want in [
         "svlogd: info: sighangup received.\n",
         "svlogd: info: close: d\n",
@@ -731,6 +752,7 @@ fn a_full_disk_deletes_old_files_down_to_n() {
         mkdir t/d; printf 's100000\nn20\nN2\n' >t/d/config
         "$0" t/d <input 2>err
         ls t/d >files
+        cat t/d/@* t/d/current >out
     "#;
     let out = in_namespace(script, &s.path);
     assert!(
@@ -743,9 +765,18 @@ fn a_full_disk_deletes_old_files_down_to_n() {
         err.contains("svlogd: warning: out of disk space, delete: t/d/@"),
         "{err}"
     );
-    // What is left ends with the last line: the newest data was kept.
+    // Only the oldest files went: what is left is the end of the input,
+    // every line of it once and in order, and more than `N` old files.
+    let input = numbered(40_000, 20);
+    let got = fs::read(s.join("out")).unwrap();
+    assert!(got.len() > 200_000 && got.len() < input.len());
+    assert!(input.ends_with(&got), "not the end of the input");
+    assert_eq!(got.first(), Some(&b'l'), "the first line kept is cut");
     let files = common::read(&s.join("files"));
-    assert!(files.contains("current"));
+    assert!(
+        files.lines().filter(|n| n.starts_with('@')).count() >= 2,
+        "{files}"
+    );
 }
 
 #[test]
@@ -1017,12 +1048,17 @@ fn term_waits_for_the_running_processor() {
     let s = Scratch::new("svlogd-term-proc");
     let d = s.join("d");
     fs::create_dir(&d).unwrap();
-    fs::write(d.join("config"), "s20\n!sleep 1; cat\n").unwrap();
-    let mut g = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err")));
+    // The processor runs until the test lets it go, after svlogd has
+    // taken the TERM; only svlogd turns its output into the `.s`.
+    let wait = "!while ! test -e ../go; do sleep 0.05; done; cat\n";
+    fs::write(d.join("config"), format!("s20\n{wait}")).unwrap();
+    let err = s.join("err");
+    let mut g = Group(start(&ours("svlogd"), &["-v", "d"], &s.path, &err));
     g.write(&numbered(3, 5));
-    let unprocessed = || snapshot(&d).iter().any(|f| f.0 == "@STAMP.u");
-    assert!(wait_until(SOON, unprocessed));
+    assert!(wait_until(SOON, || common::read(&err).contains("processing: d/@")));
     sys::child::kill(g.pid(), libc::SIGTERM).unwrap();
+    assert!(wait_until(SOON, || common::read(&err).contains("sigterm received.")));
+    fs::write(s.join("go"), "").unwrap();
     assert_eq!(g.wait_code(), 0);
     let snap = snapshot(&d);
     let names: Vec<&str> = snap.iter().map(|f| f.0.as_str()).collect();
