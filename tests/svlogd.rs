@@ -690,8 +690,8 @@ fn udp_forwarding_with_and_without_files() {
 }
 
 /// Runs `script` as root in a private mount namespace (`$0` = our
-/// svlogd), killed after two minutes if it hangs.
-fn in_namespace(script: &str, cwd: &Path) -> std::process::Output {
+/// svlogd, then `args` as `$1`...), killed after two minutes if it hangs.
+fn in_namespace(script: &str, cwd: &Path, args: &[&str]) -> std::process::Output {
     Command::new("timeout")
         .args([
             "-s",
@@ -704,6 +704,7 @@ fn in_namespace(script: &str, cwd: &Path) -> std::process::Output {
         ])
         .args(["sh", "-ec", script])
         .arg(ours("svlogd"))
+        .args(args)
         .current_dir(cwd)
         .output()
         .unwrap()
@@ -732,7 +733,7 @@ fn a_full_disk_pauses_and_loses_nothing() {
         cat t/d/@* t/d/current >out
         ls t/d >files
     "#;
-    let out = in_namespace(script, &s.path);
+    let out = in_namespace(script, &s.path, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -754,7 +755,7 @@ fn a_full_disk_deletes_old_files_down_to_n() {
         ls t/d >files
         cat t/d/@* t/d/current >out
     "#;
-    let out = in_namespace(script, &s.path);
+    let out = in_namespace(script, &s.path, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -835,7 +836,7 @@ fn a_rotation_that_cannot_create_current_resumes_where_it_stopped() {
         wait $pid
         cat t/d/@* t/d/current >out
     "#;
-    let out = in_namespace(script, &s.path);
+    let out = in_namespace(script, &s.path, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -869,7 +870,7 @@ fn the_file_being_processed_is_never_pruned_for_space() {
         done
         true
     "#;
-    let out = in_namespace(script, &s.path);
+    let out = in_namespace(script, &s.path, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -954,22 +955,7 @@ fn a_read_only_directory_is_skipped_like_runit() {
             name=deb
         done
     "#;
-    let out = Command::new("timeout")
-        .args([
-            "-s",
-            "KILL",
-            "120",
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-        ])
-        .args(["sh", "-ec", script])
-        .arg(ours("svlogd"))
-        .arg(&deb)
-        .current_dir(&s.path)
-        .output()
-        .unwrap();
+    let out = in_namespace(script, &s.path, &[&deb]);
     assert!(
         out.status.success(),
         "{}",

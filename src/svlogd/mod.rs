@@ -311,6 +311,19 @@ impl Logger {
     }
 }
 
+/// `svlogd: TEXT: DIR: ERR`, TEXT starting with the kind (`warning: `,
+/// `pausing: `, `fatal: `).
+fn report(dir: &[u8], text: &str, err: &io::Error) {
+    msg::line(&[
+        b"svlogd: ",
+        text.as_bytes(),
+        b": ",
+        dir,
+        b": ",
+        errstr::text(err).as_bytes(),
+    ]);
+}
+
 fn read_warning(e: &io::Error) {
     msg::line(&[
         b"svlogd: warning: unable to read standard input: ",

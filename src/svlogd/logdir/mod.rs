@@ -103,15 +103,7 @@ impl LogDir {
     }
 
     fn warn(&self, text: &str, err: &io::Error) {
-        let e = crate::common::errstr::text(err);
-        msg::line(&[
-            b"svlogd: warning: ",
-            text.as_bytes(),
-            b": ",
-            &self.name,
-            b": ",
-            e.as_bytes(),
-        ]);
+        super::report(&self.name, &["warning: ", text].concat(), err);
     }
 
     fn info(&self, parts: &[&[u8]]) {
@@ -212,19 +204,6 @@ impl LogDir {
         true
     }
 
-    /// Prints runit's `pausing:` message for this directory.
-    fn pausing(&self, text: &str, err: &io::Error) {
-        let e = crate::common::errstr::text(err);
-        msg::line(&[
-            b"svlogd: pausing: ",
-            text.as_bytes(),
-            b": ",
-            &self.name,
-            b": ",
-            e.as_bytes(),
-        ]);
-    }
-
     /// When this directory next needs attention without input: the end of
     /// a pause, an age rotation, or a processor retry.
     pub fn deadline(&self) -> Option<Instant> {
@@ -302,7 +281,7 @@ impl LogDir {
                 Ok(()) => {}
                 Err(Stop::Processor) => return false,
                 Err(Stop::Pause(text, err)) => {
-                    self.pausing(text, &err);
+                    super::report(&self.name, &["pausing: ", text].concat(), &err);
                     if let Some(o) = self.open.as_mut() {
                         o.pause_until = Some(now + PAUSE);
                     }
