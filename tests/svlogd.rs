@@ -102,6 +102,16 @@ fn start(bin: &Path, args: &[&str], cwd: &Path, err: &Path) -> Child {
         .unwrap()
 }
 
+/// Runs `bin args...` in `cwd` with stdin at end of file; its output.
+fn run_alone(bin: &Path, args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(bin)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 /// Kills the process group of `child` and reaps it.
 struct Group(Child);
 
@@ -364,12 +374,7 @@ fn unusable_directories_are_skipped_and_none_is_fatal() {
     for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
         let s = Scratch::new("svlogd-file");
         fs::write(s.join("f"), "").unwrap();
-        let out = Command::new(&bin)
-            .arg("f")
-            .current_dir(&s.path)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = run_alone(&bin, &["f"], &s.path);
         assert_eq!(out.status.code(), Some(111));
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
@@ -386,12 +391,7 @@ fn a_locked_directory_is_refused() {
         let mut first = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err1")));
         first.write(b"one\n");
         assert!(wait_until(SOON, || common::read(&s.join("d/current")) == "one\n"));
-        let out = Command::new(&bin)
-            .arg("d")
-            .current_dir(&s.path)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = run_alone(&bin, &["d"], &s.path);
         assert_eq!(out.status.code(), Some(111));
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
@@ -1156,12 +1156,7 @@ fn an_unreadable_config_warns_and_leaves_the_defaults() {
     for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
         let s = Scratch::new("svlogd-config-dir");
         fs::create_dir_all(s.join("d/config")).unwrap();
-        let out = Command::new(&bin)
-            .args(["-v", "d"])
-            .current_dir(&s.path)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = run_alone(&bin, &["-v", "d"], &s.path);
         assert_eq!(out.status.code(), Some(0));
         assert!(s.join("d/current").exists());
         seen.push(String::from_utf8_lossy(&out.stderr).into_owned());
