@@ -1248,3 +1248,37 @@ fn a_nonblocking_stdin_shared_with_another_reader_is_not_an_end() {
     let want = input.iter().filter(|&&b| b != b'\n').count();
     assert_eq!(got, want, "bytes lost");
 }
+
+#[test]
+fn a_processor_that_cannot_be_set_up_is_retried() {
+    // `newstate` is a directory: the processor fails before exec, with
+    // runit's message, and is restarted until it can run.
+    for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
+        let s = Scratch::new("svlogd-proc-setup");
+        let d = s.join("d");
+        fs::create_dir_all(d.join("newstate")).unwrap();
+        fs::write(d.join("config"), "s20\n!cat\n").unwrap();
+        let err = s.join("err");
+        let mut g = Group(start(&bin, &["d"], &s.path, &err));
+        g.write(&numbered(3, 5));
+        assert!(wait_until(SOON, || common::read(&err)
+            .contains("svlogd: warning: processor failed, restart: d\n")));
+        fs::remove_dir(d.join("newstate")).unwrap();
+        g.close_stdin();
+        assert_eq!(g.wait_code(), 0, "{}", bin.display());
+        assert!(common::read(&err).starts_with(
+            "svlogd: fatal: unable to open newstate for processor: d: is a directory\n\
+             svlogd: warning: processor failed, restart: d\n"
+        ));
+        assert_eq!(content_of(&d, "@STAMP.s"), ["line 00000\nline 0000"]);
+    }
+}
+
+/// The contents of the files of `dir` whose normalised name is `name`.
+fn content_of(dir: &Path, name: &str) -> Vec<String> {
+    snapshot(dir)
+        .into_iter()
+        .filter(|f| f.0 == name)
+        .map(|f| f.2)
+        .collect()
+}
