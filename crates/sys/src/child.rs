@@ -371,20 +371,30 @@ mod tests {
         "test error"
     }
 
-    fn run(prog: &CStr, argv: &[&CStr], stdout: ChildFd<'_>, fail_exit: i32) -> i32 {
-        let spec = Spawn {
+    /// `prog argv...` with the parent's fds, no messages, exit 111 on a
+    /// failed set-up.
+    fn plain<'a>(prog: &'a CStr, argv: &'a [&'a CStr]) -> Spawn<'a> {
+        Spawn {
             prog,
             argv,
             stdin: ChildFd::Inherit,
-            stdout,
+            stdout: ChildFd::Inherit,
             dir: None,
             fd_error: b"",
             dir_error: b"",
             exec_error: b"",
             errtext,
-            fail_exit,
+            fail_exit: 111,
             search: &[],
             new_session: false,
+        }
+    }
+
+    fn run(prog: &CStr, argv: &[&CStr], stdout: ChildFd<'_>, fail_exit: i32) -> i32 {
+        let spec = Spawn {
+            stdout,
+            fail_exit,
+            ..plain(prog, argv)
         };
         let pid = spawn(&spec).unwrap();
         exit_code_or_zero(wait_pid(pid).unwrap())
@@ -446,18 +456,10 @@ mod tests {
 
     fn run_with(prog: &CStr, search: &[&CStr], argv: &[&CStr], new_session: bool) -> i32 {
         let spec = Spawn {
-            prog,
-            argv,
-            stdin: ChildFd::Inherit,
-            stdout: ChildFd::Inherit,
-            dir: None,
-            fd_error: b"",
-            dir_error: b"",
-            exec_error: b"",
-            errtext,
             fail_exit: 100,
             search,
             new_session,
+            ..plain(prog, argv)
         };
         let pid = spawn(&spec).unwrap();
         exit_code_or_zero(wait_pid(pid).unwrap())
@@ -476,20 +478,7 @@ mod tests {
         use std::os::fd::AsFd;
         let (r4, w4) = crate::signal::pipe_nonblocking().unwrap();
         let (r5, w5) = crate::signal::pipe_nonblocking().unwrap();
-        let spec = Spawn {
-            prog: c"/bin/sh",
-            argv: &[c"sh", c"-c", c"echo four >&4; echo five >&5"],
-            stdin: ChildFd::Inherit,
-            stdout: ChildFd::Inherit,
-            dir: None,
-            fd_error: b"",
-            dir_error: b"",
-            exec_error: b"",
-            errtext,
-            fail_exit: 111,
-            search: &[],
-            new_session: false,
-        };
+        let spec = plain(c"/bin/sh", &[c"sh", c"-c", c"echo four >&4; echo five >&5"]);
         let pid = spawn_with_fds(&spec, &[(w4.as_fd(), 4), (w5.as_fd(), 5)]).unwrap();
         assert_eq!(exit_code_or_zero(wait_pid(pid).unwrap()), 0);
         drop((w4, w5));
@@ -521,20 +510,8 @@ mod tests {
         let script =
             format!("echo A >/proc/$$/fd/{b}; echo B >/proc/$$/fd/{a}; echo C >/proc/$$/fd/{c}");
         let script = std::ffi::CString::new(script).unwrap();
-        let spec = Spawn {
-            prog: c"/bin/sh",
-            argv: &[c"sh", c"-c", &script],
-            stdin: ChildFd::Inherit,
-            stdout: ChildFd::Inherit,
-            dir: None,
-            fd_error: b"",
-            dir_error: b"",
-            exec_error: b"",
-            errtext,
-            fail_exit: 111,
-            search: &[],
-            new_session: false,
-        };
+        let argv = [c"sh", c"-c", &script];
+        let spec = plain(c"/bin/sh", &argv);
         let extra = [
             (pipes[0].1.as_fd(), b),
             (pipes[1].1.as_fd(), a),
