@@ -102,6 +102,16 @@ fn start(bin: &Path, args: &[&str], cwd: &Path, err: &Path) -> Child {
         .unwrap()
 }
 
+/// Runs `bin args...` in `cwd` with stdin at end of file; its output.
+fn run_alone(bin: &Path, args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(bin)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 /// Kills the process group of `child` and reaps it.
 struct Group(Child);
 
@@ -323,6 +333,9 @@ fn usage_errors() {
         &["-x", "d"],
         &["-b"],
         &["-b", "1000", "d"],
+        // 0 means the default: 1000 for -l, 1024 for -b.
+        &["-l", "0", "-b", "1000", "d"],
+        &["-b", "0", "-l", "1024", "d"],
     ] {
         let o = same(args, &[], b"");
         assert_eq!(o.code, 111, "{args:?}");
@@ -332,6 +345,15 @@ fn usage_errors() {
             o.stderr
         );
     }
+    assert_eq!(
+        same(&["-b", "0", "-l", "1023"], &[("d", None)], b"x\n").code,
+        0
+    );
+    // -V: our version, then the usage.
+    let o = scenario(&ours("svlogd"), &["-V"], &[("d", None)], b"");
+    assert_eq!(o.code, 111);
+    assert!(o.stderr.starts_with("runit-rs "), "{}", o.stderr);
+    assert!(o.stderr.contains("\nusage: svlogd [-ttv]"), "{}", o.stderr);
 }
 
 #[test]
@@ -352,12 +374,7 @@ fn unusable_directories_are_skipped_and_none_is_fatal() {
     for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
         let s = Scratch::new("svlogd-file");
         fs::write(s.join("f"), "").unwrap();
-        let out = Command::new(&bin)
-            .arg("f")
-            .current_dir(&s.path)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = run_alone(&bin, &["f"], &s.path);
         assert_eq!(out.status.code(), Some(111));
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
@@ -374,12 +391,7 @@ fn a_locked_directory_is_refused() {
         let mut first = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err1")));
         first.write(b"one\n");
         assert!(wait_until(SOON, || common::read(&s.join("d/current")) == "one\n"));
-        let out = Command::new(&bin)
-            .arg("d")
-            .current_dir(&s.path)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = run_alone(&bin, &["d"], &s.path);
         assert_eq!(out.status.code(), Some(111));
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
@@ -598,9 +610,18 @@ fn hup_rereads_config_and_alrm_rotates() {
         == "one\nNEW two\n"));
     sys::child::kill(g.pid(), libc::SIGALRM).unwrap();
     assert!(wait_until(SOON, || common::read(&d.join("current")).is_empty()));
+    // An empty `current` is not rotated.
+    sys::child::kill(g.pid(), libc::SIGALRM).unwrap();
+    assert!(wait_until(SOON, || common::read(&s.join("err"))
+        .matches("sigalarm received.")
+        .count()
+        == 2));
+    g.write(b"three\n");
     g.close_stdin();
     assert_eq!(g.wait_code(), 0);
     let err = normalise(common::read(&s.join("err")).as_bytes());
+    assert_eq!(common::read(&d.join("current")), "NEW three\n");
+    assert_eq!(err.matches("rename:").count(), 1, "{err}");
     for want in [
         "svlogd: info: sighangup received.\n",
         "svlogd: info: close: d\n",
@@ -669,8 +690,8 @@ fn udp_forwarding_with_and_without_files() {
 }
 
 /// Runs `script` as root in a private mount namespace (`$0` = our
-/// svlogd), killed after two minutes if it hangs.
-fn in_namespace(script: &str, cwd: &Path) -> std::process::Output {
+/// svlogd, then `args` as `$1`...), killed after two minutes if it hangs.
+fn in_namespace(script: &str, cwd: &Path, args: &[&str]) -> std::process::Output {
     Command::new("timeout")
         .args([
             "-s",
@@ -683,6 +704,7 @@ fn in_namespace(script: &str, cwd: &Path) -> std::process::Output {
         ])
         .args(["sh", "-ec", script])
         .arg(ours("svlogd"))
+        .args(args)
         .current_dir(cwd)
         .output()
         .unwrap()
@@ -711,7 +733,7 @@ fn a_full_disk_pauses_and_loses_nothing() {
         cat t/d/@* t/d/current >out
         ls t/d >files
     "#;
-    let out = in_namespace(script, &s.path);
+    let out = in_namespace(script, &s.path, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -731,8 +753,9 @@ fn a_full_disk_deletes_old_files_down_to_n() {
         mkdir t/d; printf 's100000\nn20\nN2\n' >t/d/config
         "$0" t/d <input 2>err
         ls t/d >files
+        cat t/d/@* t/d/current >out
     "#;
-    let out = in_namespace(script, &s.path);
+    let out = in_namespace(script, &s.path, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -743,9 +766,18 @@ fn a_full_disk_deletes_old_files_down_to_n() {
         err.contains("svlogd: warning: out of disk space, delete: t/d/@"),
         "{err}"
     );
-    // What is left ends with the last line: the newest data was kept.
+    // Only the oldest files went: what is left is the end of the input,
+    // every line of it once and in order, and more than `N` old files.
+    let input = numbered(40_000, 20);
+    let got = fs::read(s.join("out")).unwrap();
+    assert!(got.len() > 200_000 && got.len() < input.len());
+    assert!(input.ends_with(&got), "not the end of the input");
+    assert_eq!(got.first(), Some(&b'l'), "the first line kept is cut");
     let files = common::read(&s.join("files"));
-    assert!(files.contains("current"));
+    assert!(
+        files.lines().filter(|n| n.starts_with('@')).count() >= 2,
+        "{files}"
+    );
 }
 
 #[test]
@@ -804,7 +836,7 @@ fn a_rotation_that_cannot_create_current_resumes_where_it_stopped() {
         wait $pid
         cat t/d/@* t/d/current >out
     "#;
-    let out = in_namespace(script, &s.path);
+    let out = in_namespace(script, &s.path, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -838,7 +870,7 @@ fn the_file_being_processed_is_never_pruned_for_space() {
         done
         true
     "#;
-    let out = in_namespace(script, &s.path);
+    let out = in_namespace(script, &s.path, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -923,22 +955,7 @@ fn a_read_only_directory_is_skipped_like_runit() {
             name=deb
         done
     "#;
-    let out = Command::new("timeout")
-        .args([
-            "-s",
-            "KILL",
-            "120",
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-        ])
-        .args(["sh", "-ec", script])
-        .arg(ours("svlogd"))
-        .arg(&deb)
-        .current_dir(&s.path)
-        .output()
-        .unwrap();
+    let out = in_namespace(script, &s.path, &[&deb]);
     assert!(
         out.status.success(),
         "{}",
@@ -1017,12 +1034,17 @@ fn term_waits_for_the_running_processor() {
     let s = Scratch::new("svlogd-term-proc");
     let d = s.join("d");
     fs::create_dir(&d).unwrap();
-    fs::write(d.join("config"), "s20\n!sleep 1; cat\n").unwrap();
-    let mut g = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err")));
+    // The processor runs until the test lets it go, after svlogd has
+    // taken the TERM; only svlogd turns its output into the `.s`.
+    let wait = "!while ! test -e ../go; do sleep 0.05; done; cat\n";
+    fs::write(d.join("config"), format!("s20\n{wait}")).unwrap();
+    let err = s.join("err");
+    let mut g = Group(start(&ours("svlogd"), &["-v", "d"], &s.path, &err));
     g.write(&numbered(3, 5));
-    let unprocessed = || snapshot(&d).iter().any(|f| f.0 == "@STAMP.u");
-    assert!(wait_until(SOON, unprocessed));
+    assert!(wait_until(SOON, || common::read(&err).contains("processing: d/@")));
     sys::child::kill(g.pid(), libc::SIGTERM).unwrap();
+    assert!(wait_until(SOON, || common::read(&err).contains("sigterm received.")));
+    fs::write(s.join("go"), "").unwrap();
     assert_eq!(g.wait_code(), 0);
     let snap = snapshot(&d);
     let names: Vec<&str> = snap.iter().map(|f| f.0.as_str()).collect();
@@ -1071,4 +1093,192 @@ fn an_input_buffer_beyond_memory_is_fatal() {
     );
     assert_eq!(o.code, 111);
     assert_eq!(o.stderr, "svlogd: fatal: out of memory.\n");
+}
+
+#[test]
+fn a_sighup_during_a_pause_waits_for_it() {
+    // `current` is a directory: it cannot be opened, the directory pauses
+    // with nothing buffered. The reopen must wait (closing would fail and
+    // the directory would then lock itself out).
+    let s = Scratch::new("svlogd-hup-pause");
+    fs::create_dir_all(s.join("d/current")).unwrap();
+    let err = s.join("err");
+    let mut g = Group(start(&ours("svlogd"), &["-v", "d"], &s.path, &err));
+    assert!(wait_until(SOON, || common::read(&err).contains(
+        "svlogd: pausing: unable to open current: d: is a directory\n"
+    )));
+    sys::child::kill(g.pid(), libc::SIGHUP).unwrap();
+    assert!(wait_until(SOON, || common::read(&err).contains("sighangup received.")));
+    fs::remove_dir(s.join("d/current")).unwrap();
+    g.write(b"x\n");
+    assert!(wait_until(SOON * 2, || common::read(&err).contains("close: d")));
+    g.write(b"y\n");
+    g.close_stdin();
+    assert_eq!(g.wait_code(), 0, "{}", common::read(&err));
+    assert_eq!(common::read(&s.join("d/current")), "x\ny\n");
+    assert!(!common::read(&err).contains("unable to lock"));
+}
+
+#[test]
+fn a_processor_runs_under_a_low_descriptor_limit() {
+    // With 16 descriptors, the processor's fds 4 and 5 must still be set
+    // up (a copy above fd 63 would be refused).
+    for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
+        let s = Scratch::new("svlogd-nofile");
+        fs::create_dir(s.join("d")).unwrap();
+        fs::write(s.join("d/config"), "s20\n!tr a-z A-Z; echo ok >&5\n").unwrap();
+        let child = Command::new("/bin/sh")
+            .args(["-c", "ulimit -n 16; exec \"$0\" d"])
+            .arg(&bin)
+            .current_dir(&s.path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(s.join("err")).unwrap())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut g = Group(child);
+        g.write(&numbered(3, 5));
+        g.close_stdin();
+        assert_eq!(g.wait_code(), 0, "{}", bin.display());
+        assert_eq!(common::read(&s.join("err")), "", "{}", bin.display());
+        let snap = snapshot(&s.join("d"));
+        let processed: Vec<_> = snap.iter().filter(|f| f.0 == "@STAMP.s").collect();
+        assert_eq!(processed.len(), 1, "{}: {snap:?}", bin.display());
+        assert_eq!(processed[0].2, "LINE 00000\nLINE 0000");
+        assert_eq!(common::read(&s.join("d/state")), "ok\n");
+    }
+}
+
+#[test]
+fn an_unreadable_config_warns_and_leaves_the_defaults() {
+    let mut seen = Vec::new();
+    for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
+        let s = Scratch::new("svlogd-config-dir");
+        fs::create_dir_all(s.join("d/config")).unwrap();
+        let out = run_alone(&bin, &["-v", "d"], &s.path);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(s.join("d/current").exists());
+        seen.push(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    assert!(seen[0].starts_with(
+        "svlogd: warning: unable to read config: d: is a directory\n\
+         svlogd: info: read: d/config\n"
+    ));
+    if let [mine, theirs] = &seen[..] {
+        assert_eq!(mine, theirs);
+    }
+}
+
+#[test]
+fn a_failed_udp_send_is_logged_in_the_directory() {
+    // Broadcast without SO_BROADCAST fails at once (nothing is sent):
+    // the warning and the datagram go into the directory, even for `U`.
+    let o = same(
+        &["-l", "5"],
+        &[
+            ("d", Some("u255.255.255.255:9\n")),
+            ("e", Some("U255.255.255.255:9\npP \n")),
+        ],
+        b"x\nlong line\n",
+    );
+    assert_eq!(
+        content(&o, 0, "current"),
+        ["warning: failure sending through udp: x\nx\n\
+          warning: failure sending through udp: long ...\nlong line\n"]
+    );
+    assert_eq!(
+        content(&o, 1, "current"),
+        ["warning: failure sending through udp: P x\n\
+          warning: failure sending through udp: P long ...\n"]
+    );
+}
+
+#[test]
+fn a_nonblocking_stdin_shared_with_another_reader_is_not_an_end() {
+    // runit's svlogd leaves the pipe O_NONBLOCK; with two readers one of
+    // them finds it empty after poll said it was readable (EAGAIN): that
+    // is not the end of the input.
+    let s = Scratch::new("svlogd-eagain");
+    let (r, w) = sys::signal::pipe_nonblocking().unwrap();
+    let mut readers: Vec<Group> = ["d1", "d2"]
+        .iter()
+        .map(|d| {
+            fs::create_dir(s.join(d)).unwrap();
+            let child = Command::new(ours("svlogd"))
+                .arg(d)
+                .current_dir(&s.path)
+                .stdin(Stdio::from(r.try_clone().unwrap()))
+                .stdout(Stdio::null())
+                .stderr(fs::File::create(s.join(&format!("{d}.err"))).unwrap())
+                .process_group(0)
+                .spawn()
+                .unwrap();
+            Group(child)
+        })
+        .collect();
+    drop(r);
+    let mut w = fs::File::from(w);
+    let input = numbered(20_000, 5);
+    for line in input.chunks(11) {
+        let mut rest = line;
+        while !rest.is_empty() {
+            match w.write(rest) {
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    drop(w);
+    for g in readers.iter_mut() {
+        assert_eq!(g.wait_code(), 0);
+    }
+    let mut got = 0;
+    for d in ["d1", "d2"] {
+        assert_eq!(common::read(&s.join(&format!("{d}.err"))), "", "{d}");
+        got += fs::read(s.join(d).join("current"))
+            .unwrap()
+            .iter()
+            .filter(|&&b| b != b'\n')
+            .count();
+    }
+    let want = input.iter().filter(|&&b| b != b'\n').count();
+    assert_eq!(got, want, "bytes lost");
+}
+
+#[test]
+fn a_processor_that_cannot_be_set_up_is_retried() {
+    // `newstate` is a directory: the processor fails before exec, with
+    // runit's message, and is restarted until it can run.
+    for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
+        let s = Scratch::new("svlogd-proc-setup");
+        let d = s.join("d");
+        fs::create_dir_all(d.join("newstate")).unwrap();
+        fs::write(d.join("config"), "s20\n!cat\n").unwrap();
+        let err = s.join("err");
+        let mut g = Group(start(&bin, &["d"], &s.path, &err));
+        g.write(&numbered(3, 5));
+        assert!(wait_until(SOON, || common::read(&err)
+            .contains("svlogd: warning: processor failed, restart: d\n")));
+        fs::remove_dir(d.join("newstate")).unwrap();
+        g.close_stdin();
+        assert_eq!(g.wait_code(), 0, "{}", bin.display());
+        assert!(common::read(&err).starts_with(
+            "svlogd: fatal: unable to open newstate for processor: d: is a directory\n\
+             svlogd: warning: processor failed, restart: d\n"
+        ));
+        assert_eq!(content_of(&d, "@STAMP.s"), ["line 00000\nline 0000"]);
+    }
+}
+
+/// The contents of the files of `dir` whose normalised name is `name`.
+fn content_of(dir: &Path, name: &str) -> Vec<String> {
+    snapshot(dir)
+        .into_iter()
+        .filter(|f| f.0 == name)
+        .map(|f| f.2)
+        .collect()
 }

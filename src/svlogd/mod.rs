@@ -243,16 +243,6 @@ impl Logger {
             d.service_processor(now);
             d.pump(now);
         }
-        // A reopen waits until every directory has written what it holds.
-        if self.hup && self.idle() {
-            self.hup = false;
-            for d in self.dirs.iter_mut() {
-                d.close(now);
-            }
-            if !open_all(&mut self.dirs, now) {
-                return Some(EXIT_FATAL);
-            }
-        }
         let input_done = self.stdin.is_none() || self.term;
         if self.idle() {
             let data = self.input.get(self.lo..self.hi).unwrap_or_default();
@@ -263,6 +253,23 @@ impl Logger {
         } else if self.hi == self.input.len() {
             self.input.copy_within(self.lo..self.hi, 0);
             (self.lo, self.hi) = (0, self.hi - self.lo);
+        }
+        // As in runit, a reopen comes after every line read so far is
+        // written (a fatal end then loses none), and waits while a
+        // directory is paused or busy.
+        if self.hup && self.idle() {
+            self.hup = false;
+            for d in self.dirs.iter_mut() {
+                d.close(now);
+            }
+            if !open_all(&mut self.dirs, now) {
+                return Some(EXIT_FATAL);
+            }
+            // Opens `current` (renaming an unclean one first) now, not
+            // when input comes.
+            for d in self.dirs.iter_mut() {
+                d.pump(now);
+            }
         }
         let finished = self.dirs.iter().all(|d| d.idle() && d.proc.is_none());
         if input_done && self.lo == self.hi && finished {
@@ -289,13 +296,32 @@ impl Logger {
         match f.read(self.input.get_mut(self.hi..).unwrap_or_default()) {
             Ok(0) => self.stdin = None,
             Ok(n) => self.hi += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // Another reader of a pipe left non-blocking (as runit's
+            // svlogd leaves it) took the data poll reported.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                ) => {}
             Err(e) => {
                 read_warning(&e);
                 self.stdin = None;
             }
         }
     }
+}
+
+/// `svlogd: TEXT: DIR: ERR`, TEXT starting with the kind (`warning: `,
+/// `pausing: `, `fatal: `).
+fn report(dir: &[u8], text: &str, err: &io::Error) {
+    msg::line(&[
+        b"svlogd: ",
+        text.as_bytes(),
+        b": ",
+        dir,
+        b": ",
+        errstr::text(err).as_bytes(),
+    ]);
 }
 
 fn read_warning(e: &io::Error) {

@@ -13,6 +13,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::report;
 use crate::common::{errstr, msg};
 use sys::child::{self, ChildFd, Spawn};
 use sys::libc;
@@ -42,17 +43,6 @@ pub struct Processor {
     pub base: String,
     state: State,
     started: Instant,
-}
-
-fn fail(dir: &[u8], text: &str, err: &io::Error) {
-    msg::line(&[
-        b"svlogd: ",
-        text.as_bytes(),
-        b": ",
-        dir,
-        b": ",
-        errstr::text(err).as_bytes(),
-    ]);
 }
 
 impl Processor {
@@ -100,7 +90,7 @@ impl Processor {
         let (input, output, state, newstate) = match opened {
             Ok(fds) => fds,
             Err((text, e)) => {
-                fail(dir, &["fatal: ", text].concat(), &e);
+                report(dir, &["fatal: ", text].concat(), &e);
                 self.failed(path, dir, now);
                 return;
             }
@@ -109,7 +99,7 @@ impl Processor {
         else {
             // A NUL byte in the `!` line (or the path): such a command
             // cannot be passed to exec.
-            fail(
+            report(
                 dir,
                 "fatal: unable to run processor",
                 &io::Error::from_raw_os_error(libc::EINVAL),
@@ -153,7 +143,7 @@ impl Processor {
         self.state = match child::spawn_with_fds(&spec, &fds) {
             Ok(pid) => State::Running(pid),
             Err(e) => {
-                fail(dir, "pausing: unable to fork for processor", &e);
+                report(dir, "pausing: unable to fork for processor", &e);
                 State::StartAt(now + PAUSE)
             }
         };
@@ -205,7 +195,7 @@ impl Processor {
                 if e.kind() != io::ErrorKind::NotFound {
                     let shown =
                         [dir, b"/", u.file_name().map_or(&[][..], |n| n.as_bytes())].concat();
-                    fail(&shown, "warning: unable to unlink", &e);
+                    report(&shown, "warning: unable to unlink", &e);
                 }
             }
             match fs::rename(path.join("newstate"), path.join("state")) {
@@ -222,7 +212,7 @@ impl Processor {
                 true
             }
             Err((text, e)) => {
-                fail(dir, &["pausing: ", text].concat(), &e);
+                report(dir, &["pausing: ", text].concat(), &e);
                 self.state = State::FinishAt(now + PAUSE);
                 false
             }

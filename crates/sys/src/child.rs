@@ -155,7 +155,8 @@ pub fn spawn(s: &Spawn<'_>) -> io::Result<libc::pid_t> {
 /// [`spawn`], and each `(fd, target)` of `extra` becomes descriptor
 /// `target` in the child (after stdin and stdout are installed): svlogd
 /// hands its processor `state` as fd 4 and `newstate` as fd 5. The sources
-/// are first moved above every target, so any numbering works.
+/// that sit on a target are first moved above every target, so any
+/// numbering works.
 pub fn spawn_with_fds(s: &Spawn<'_>, extra: &[(BorrowedFd<'_>, i32)]) -> io::Result<libc::pid_t> {
     // Everything the child needs is prepared before fork: it must not
     // allocate.
@@ -168,6 +169,11 @@ pub fn spawn_with_fds(s: &Spawn<'_>, extra: &[(BorrowedFd<'_>, i32)]) -> io::Res
     };
     let (stdin, stdout) = (raw(s.stdin), raw(s.stdout));
     let mut extra: Vec<(i32, i32)> = extra.iter().map(|(f, t)| (f.as_raw_fd(), *t)).collect();
+    let above = extra
+        .iter()
+        .map(|&(_, t)| t.saturating_add(1))
+        .max()
+        .unwrap_or(0);
     // All signals stay blocked from before fork until the child has reset
     // its dispositions: a signal sent to the new pid before exec (say the
     // SIGTERM of an immediate `sv down`) must not run the parent's handler
@@ -180,7 +186,7 @@ pub fn spawn_with_fds(s: &Spawn<'_>, extra: &[(BorrowedFd<'_>, i32)]) -> io::Res
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         // SAFETY: we are the freshly forked child; see `child`.
-        unsafe { child(s, &argv, stdin, stdout, &mut extra) }
+        unsafe { child(s, &argv, stdin, stdout, &mut extra, above) }
     }
     let err = io::Error::last_os_error();
     set_mask(&old);
@@ -190,8 +196,9 @@ pub fn spawn_with_fds(s: &Spawn<'_>, extra: &[(BorrowedFd<'_>, i32)]) -> io::Res
     Ok(pid)
 }
 
-/// The child's side of [`spawn`]: install fds (-1: close), then the extra
-/// `(source, target)` pairs, chdir, reset signals, exec.
+/// The child's side of [`spawn`]: move the extra `(source, target)` pairs'
+/// sources that are in the way to `above` or higher, install stdin and
+/// stdout (-1: close), then the extra pairs, chdir, reset signals, exec.
 ///
 /// # Safety
 /// Must only be called in a child right after fork, with `argv`
@@ -202,11 +209,32 @@ unsafe fn child(
     stdin: Option<i32>,
     stdout: Option<i32>,
     extra: &mut [(i32, i32)],
+    above: i32,
 ) -> ! {
     // SAFETY: dup2, fcntl, close, chdir, sigprocmask, the rt_sigaction system
     // call, execv, write and _exit are async-signal-safe; all pointers are
     // valid.
     unsafe {
+        // A source that sits on a pair's target (its own included: dup2
+        // onto itself would keep close-on-exec), or on fd 0 or 1 when they
+        // are replaced, is first moved out of the way: a close-on-exec copy
+        // on the lowest free descriptor above every target. Only those are
+        // moved, so that a low descriptor limit is enough.
+        for i in 0..extra.len() {
+            let Some(&(from, _)) = extra.get(i) else {
+                break;
+            };
+            let replaced = (from == 0 && stdin.is_some()) || (from == 1 && stdout.is_some());
+            if replaced || extra.iter().any(|&(_, to)| to == from) {
+                let high = libc::fcntl(from, libc::F_DUPFD_CLOEXEC, above);
+                if high == -1 {
+                    die(s);
+                }
+                if let Some(pair) = extra.get_mut(i) {
+                    pair.0 = high;
+                }
+            }
+        }
         for (from, to) in [(stdin, 0), (stdout, 1)] {
             match from {
                 Some(-1) => {
@@ -215,15 +243,6 @@ unsafe fn child(
                 Some(fd) if libc::dup2(fd, to) == -1 => die(s),
                 _ => {}
             }
-        }
-        // A source may sit on another pair's target: move every source out
-        // of the way first (close-on-exec copies), then install them.
-        for pair in extra.iter_mut() {
-            let high = libc::fcntl(pair.0, libc::F_DUPFD_CLOEXEC, 64);
-            if high == -1 {
-                die(s);
-            }
-            pair.0 = high;
         }
         for &(from, to) in extra.iter() {
             if libc::dup2(from, to) == -1 {
@@ -352,20 +371,30 @@ mod tests {
         "test error"
     }
 
-    fn run(prog: &CStr, argv: &[&CStr], stdout: ChildFd<'_>, fail_exit: i32) -> i32 {
-        let spec = Spawn {
+    /// `prog argv...` with the parent's fds, no messages, exit 111 on a
+    /// failed set-up.
+    fn plain<'a>(prog: &'a CStr, argv: &'a [&'a CStr]) -> Spawn<'a> {
+        Spawn {
             prog,
             argv,
             stdin: ChildFd::Inherit,
-            stdout,
+            stdout: ChildFd::Inherit,
             dir: None,
             fd_error: b"",
             dir_error: b"",
             exec_error: b"",
             errtext,
-            fail_exit,
+            fail_exit: 111,
             search: &[],
             new_session: false,
+        }
+    }
+
+    fn run(prog: &CStr, argv: &[&CStr], stdout: ChildFd<'_>, fail_exit: i32) -> i32 {
+        let spec = Spawn {
+            stdout,
+            fail_exit,
+            ..plain(prog, argv)
         };
         let pid = spawn(&spec).unwrap();
         exit_code_or_zero(wait_pid(pid).unwrap())
@@ -427,18 +456,10 @@ mod tests {
 
     fn run_with(prog: &CStr, search: &[&CStr], argv: &[&CStr], new_session: bool) -> i32 {
         let spec = Spawn {
-            prog,
-            argv,
-            stdin: ChildFd::Inherit,
-            stdout: ChildFd::Inherit,
-            dir: None,
-            fd_error: b"",
-            dir_error: b"",
-            exec_error: b"",
-            errtext,
             fail_exit: 100,
             search,
             new_session,
+            ..plain(prog, argv)
         };
         let pid = spawn(&spec).unwrap();
         exit_code_or_zero(wait_pid(pid).unwrap())
@@ -457,20 +478,7 @@ mod tests {
         use std::os::fd::AsFd;
         let (r4, w4) = crate::signal::pipe_nonblocking().unwrap();
         let (r5, w5) = crate::signal::pipe_nonblocking().unwrap();
-        let spec = Spawn {
-            prog: c"/bin/sh",
-            argv: &[c"sh", c"-c", c"echo four >&4; echo five >&5"],
-            stdin: ChildFd::Inherit,
-            stdout: ChildFd::Inherit,
-            dir: None,
-            fd_error: b"",
-            dir_error: b"",
-            exec_error: b"",
-            errtext,
-            fail_exit: 111,
-            search: &[],
-            new_session: false,
-        };
+        let spec = plain(c"/bin/sh", &[c"sh", c"-c", c"echo four >&4; echo five >&5"]);
         let pid = spawn_with_fds(&spec, &[(w4.as_fd(), 4), (w5.as_fd(), 5)]).unwrap();
         assert_eq!(exit_code_or_zero(wait_pid(pid).unwrap()), 0);
         drop((w4, w5));
@@ -478,6 +486,49 @@ mod tests {
         std::fs::File::from(r4).read_to_string(&mut a).unwrap();
         std::fs::File::from(r5).read_to_string(&mut b).unwrap();
         assert_eq!((a.as_str(), b.as_str()), ("four\n", "five\n"));
+    }
+
+    #[test]
+    fn extra_sources_on_targets_are_moved_first() {
+        use std::io::Read;
+        use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+        // Three pipes whose write ends sit on descriptors of our choosing
+        // (at or above 100): A goes onto B's number and B onto A's (a
+        // swap), C onto its own number (dup2 onto itself would leave it
+        // close-on-exec).
+        let pipes: Vec<(OwnedFd, OwnedFd)> = (0..3)
+            .map(|_| {
+                let (r, w) = crate::signal::pipe_nonblocking().unwrap();
+                // SAFETY: w is open; the copy is a new descriptor we own.
+                let high = unsafe { libc::fcntl(w.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 100) };
+                assert!(high >= 100);
+                // SAFETY: high was just returned by fcntl and is ours.
+                (r, unsafe { OwnedFd::from_raw_fd(high) })
+            })
+            .collect();
+        let [a, b, c] = [0, 1, 2].map(|i| pipes[i].1.as_raw_fd());
+        let script =
+            format!("echo A >/proc/$$/fd/{b}; echo B >/proc/$$/fd/{a}; echo C >/proc/$$/fd/{c}");
+        let script = std::ffi::CString::new(script).unwrap();
+        let argv = [c"sh", c"-c", &script];
+        let spec = plain(c"/bin/sh", &argv);
+        let extra = [
+            (pipes[0].1.as_fd(), b),
+            (pipes[1].1.as_fd(), a),
+            (pipes[2].1.as_fd(), c),
+        ];
+        let pid = spawn_with_fds(&spec, &extra).unwrap();
+        assert_eq!(exit_code_or_zero(wait_pid(pid).unwrap()), 0);
+        let got: Vec<String> = pipes
+            .into_iter()
+            .map(|(r, w)| {
+                drop(w);
+                let mut text = String::new();
+                let _ = std::fs::File::from(r).read_to_string(&mut text);
+                text
+            })
+            .collect();
+        assert_eq!(got, ["A\n", "B\n", "C\n"]);
     }
 
     #[test]

@@ -103,15 +103,7 @@ impl LogDir {
     }
 
     fn warn(&self, text: &str, err: &io::Error) {
-        let e = crate::common::errstr::text(err);
-        msg::line(&[
-            b"svlogd: warning: ",
-            text.as_bytes(),
-            b": ",
-            &self.name,
-            b": ",
-            e.as_bytes(),
-        ]);
+        super::report(&self.name, &["warning: ", text].concat(), err);
     }
 
     fn info(&self, parts: &[&[u8]]) {
@@ -170,7 +162,9 @@ impl LogDir {
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Config::default(),
             Err(e) => {
+                // compat(runit): the `read:` line follows the warning.
                 self.warn("unable to read config", &e);
+                self.info(&[b"read: ", &self.shown(b"config")]);
                 Config::default()
             }
         };
@@ -210,19 +204,6 @@ impl LogDir {
         true
     }
 
-    /// Prints runit's `pausing:` message for this directory.
-    fn pausing(&self, text: &str, err: &io::Error) {
-        let e = crate::common::errstr::text(err);
-        msg::line(&[
-            b"svlogd: pausing: ",
-            text.as_bytes(),
-            b": ",
-            &self.name,
-            b": ",
-            e.as_bytes(),
-        ]);
-    }
-
     /// When this directory next needs attention without input: the end of
     /// a pause, an age rotation, or a processor retry.
     pub fn deadline(&self) -> Option<Instant> {
@@ -256,11 +237,16 @@ impl LogDir {
         }
     }
 
-    /// True when nothing is buffered or pending (the input may go on).
+    /// True when nothing is buffered, pending or paused (the input may go
+    /// on, a SIGHUP may close the directory). A pause counts even with an
+    /// empty buffer: `current` may not be open, so a close would fail.
     pub fn idle(&self) -> bool {
-        self.open
-            .as_ref()
-            .is_none_or(|o| o.done == o.buf.len() && o.rotation.is_none() && !o.want_rotate)
+        self.open.as_ref().is_none_or(|o| {
+            o.done == o.buf.len()
+                && o.rotation.is_none()
+                && !o.want_rotate
+                && o.pause_until.is_none()
+        })
     }
 
     /// Writes what is buffered and does the rotations that are due, until
@@ -295,7 +281,7 @@ impl LogDir {
                 Ok(()) => {}
                 Err(Stop::Processor) => return false,
                 Err(Stop::Pause(text, err)) => {
-                    self.pausing(text, &err);
+                    super::report(&self.name, &["pausing: ", text].concat(), &err);
                     if let Some(o) = self.open.as_mut() {
                         o.pause_until = Some(now + PAUSE);
                     }
@@ -472,5 +458,41 @@ impl LogDir {
         }
         self.info(&[b"close: ", &self.name]);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_size_rotation_keeps_the_age_cadence() {
+        // runit: `t` deadlines follow one another from the open; a size
+        // rotation in between does not restart the count.
+        let dir = std::env::temp_dir().join(format!("svlogd-age-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("config"), "t10\ns20\n").unwrap();
+        let mut d = LogDir::new(dir.clone().into_os_string(), false, 5);
+        let t0 = Instant::now();
+        assert!(d.open(t0));
+        let later = t0 + Duration::from_secs(4);
+        d.open
+            .as_mut()
+            .unwrap()
+            .buf
+            .extend_from_slice(b"aaaa\nbbbb\ncccc\ndddd\n");
+        assert!(d.pump(later));
+        let rotated = fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().as_encoded_bytes()[0] == b'@')
+            .count();
+        assert_eq!(rotated, 1);
+        assert_eq!(d.deadline(), Some(t0 + Duration::from_secs(10)));
+        // When it is due, the next one is `t` later.
+        let due = t0 + Duration::from_secs(10);
+        d.tick(due);
+        assert_eq!(d.deadline(), Some(due + Duration::from_secs(10)));
+        drop(d);
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

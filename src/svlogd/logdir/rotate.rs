@@ -8,7 +8,7 @@ use std::fs;
 use std::io;
 use std::time::Instant;
 
-use super::{age_deadline, LogDir, Stop, MODE_DONE};
+use super::{LogDir, Stop, MODE_DONE};
 use crate::common::tai64n::Tai64n;
 use crate::svlogd::processor::Processor;
 use std::fs::Permissions;
@@ -17,7 +17,9 @@ use std::os::unix::fs::PermissionsExt;
 /// The steps of a rotation (§6), each retried alone after a pause.
 #[derive(Debug)]
 pub(super) enum Step {
-    /// Wait for the processor, then choose the new name.
+    /// Wait for the processor, then choose the new name. (The age
+    /// deadline is not moved: as in runit, a size rotation or SIGALRM
+    /// leaves the `t` cadence alone.)
     Begin,
     /// fsync, mode 0744, close `current`.
     Close(String),
@@ -53,9 +55,6 @@ impl LogDir {
                 if has_proc {
                     o.rotation = Some(Step::Begin);
                     return Err(Stop::Processor);
-                }
-                if o.cfg.age > 0 {
-                    o.next_age = age_deadline(now, o.cfg.age);
                 }
                 if o.size > 0 {
                     let suffix = if processor { "u" } else { "s" };
