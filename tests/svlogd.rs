@@ -1171,6 +1171,81 @@ fn an_unreadable_config_warns_and_leaves_the_defaults() {
 }
 
 #[test]
+fn a_current_that_cannot_be_stat_ed_closes_and_skips_the_directory() {
+    let mut seen = Vec::new();
+    for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
+        let s = Scratch::new("svlogd-stat");
+        fs::create_dir_all(s.join("d")).unwrap();
+        fs::create_dir_all(s.join("e")).unwrap();
+        // stat() of a symbolic link to itself fails (ELOOP).
+        std::os::unix::fs::symlink("current", s.join("d/current")).unwrap();
+        let out = run_alone(&bin, &["-v", "d", "e"], &s.path);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(s.join("e/current").exists());
+        assert!(fs::symlink_metadata(s.join("d/current"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let alone = run_alone(&bin, &["-v", "d"], &s.path);
+        assert_eq!(alone.status.code(), Some(111));
+        seen.push([out.stderr, alone.stderr].concat());
+    }
+    let warning = "svlogd: info: close: d\n\
+                   svlogd: warning: unable to stat current: d: symbolic link loop\n";
+    assert_eq!(
+        String::from_utf8_lossy(&seen[0]),
+        format!(
+            "{warning}svlogd: info: new: e/current\nsvlogd: info: close: e\n\
+             {warning}svlogd: fatal: no functional log directories.\n"
+        )
+    );
+    if let [mine, theirs] = &seen[..] {
+        assert_eq!(mine, theirs);
+    }
+}
+
+#[test]
+fn verbose_open_says_new_unless_current_is_kept() {
+    let mut seen = Vec::new();
+    for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
+        let s = Scratch::new("svlogd-new");
+        let currents = [
+            ("fresh", None),
+            ("empty", Some(("", 0o644))),
+            ("unclean", Some(("old\n", 0o644))),
+            ("clean", Some(("old\n", 0o744))),
+        ];
+        for (d, current) in currents {
+            fs::create_dir(s.join(d)).unwrap();
+            if let Some((text, mode)) = current {
+                let p = s.join(d).join("current");
+                fs::write(&p, text).unwrap();
+                fs::set_permissions(&p, fs::Permissions::from_mode(mode)).unwrap();
+            }
+        }
+        let dirs = currents.map(|c| c.0);
+        let out = run_alone(&bin, &[&["-v"][..], &dirs].concat(), &s.path);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(content_of(&s.join("unclean"), "@STAMP.u"), ["old\n"]);
+        seen.push(normalise(&out.stderr));
+    }
+    assert_eq!(
+        seen[0],
+        "svlogd: info: new: fresh/current\n\
+         svlogd: info: append: empty/current\n\
+         svlogd: info: new: unclean/current\n\
+         svlogd: info: append: clean/current\n\
+         svlogd: info: close: fresh\n\
+         svlogd: info: close: empty\n\
+         svlogd: info: close: unclean\n\
+         svlogd: info: close: clean\n"
+    );
+    if let [mine, theirs] = &seen[..] {
+        assert_eq!(mine, theirs);
+    }
+}
+
+#[test]
 fn a_failed_udp_send_is_logged_in_the_directory() {
     // Broadcast without SO_BROADCAST fails at once (nothing is sent):
     // the warning and the datagram go into the directory, even for `U`.

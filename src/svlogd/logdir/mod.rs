@@ -169,23 +169,28 @@ impl LogDir {
             }
         };
         let mut rotation = None;
-        let size = match fs::metadata(self.file("current")) {
+        // Whether the existing `current` is kept (runit says `append:`,
+        // even for an empty one) or a new one starts (`new:`).
+        let (size, kept) = match fs::metadata(self.file("current")) {
             // compat(runit): a non-empty `current` without the owner-x bit
             // was not closed cleanly; it becomes an unprocessed file that
             // no processor will see (the rename is the first step pump()
             // does, with pause and retry).
             Ok(m) if m.len() > 0 && m.permissions().mode() & 0o100 == 0 => {
                 rotation = Some(Step::Rename(self.fresh_name("u"), false));
-                0
+                (0, false)
             }
-            Ok(m) => m.len(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
+            Ok(m) => (m.len(), true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (0, false),
             Err(e) => {
+                // compat(runit): the directory is closed (`close:`) before
+                // the warning.
+                self.info(&[b"close: ", &self.name]);
                 self.warn("unable to stat current", &e);
                 return false;
             }
         };
-        let what: &[u8] = if size > 0 { b"append: " } else { b"new: " };
+        let what: &[u8] = if kept { b"append: " } else { b"new: " };
         self.info(&[what, &self.shown(b"current")]);
         let next_age = age_deadline(now, cfg.age);
         self.open = Some(Open {
