@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::io;
+use std::path::Path;
 use std::time::Instant;
 
 use super::{LogDir, Stop, MODE_DONE};
@@ -30,16 +31,24 @@ pub(super) enum Step {
     Create(String, bool),
 }
 
+/// A name `@TAI64N.<suffix>` not yet in `dir`: as runit does, a taken name
+/// is retried with a new reading of `clock` until one is free. Any entry
+/// counts as taken (a dangling symbolic link too: the rename would replace
+/// it).
+fn free_name(dir: &Path, suffix: &str, mut clock: impl FnMut() -> Tai64n) -> String {
+    loop {
+        let t = clock();
+        let name = format!("@{:016x}{:08x}.{suffix}", t.secs, t.nanos);
+        if fs::symlink_metadata(dir.join(&name)).is_err() {
+            return name;
+        }
+    }
+}
+
 impl LogDir {
     /// A name `@TAI64N.<suffix>` that does not exist yet.
     pub(super) fn fresh_name(&self, suffix: &str) -> String {
-        loop {
-            let t = Tai64n::now();
-            let name = format!("@{:016x}{:08x}.{suffix}", t.secs, t.nanos);
-            if fs::symlink_metadata(self.file(&name)).is_err() {
-                return name;
-            }
-        }
+        free_name(&self.path, suffix, Tai64n::now)
     }
 
     /// Does the next step of a rotation (§6).
@@ -133,5 +142,33 @@ impl LogDir {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_archive_name_is_retried_with_a_new_stamp() {
+        let dir = std::env::temp_dir().join(format!("svlogd-name-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let stamps = [(1, 500), (1, 1500), (2, 500)].map(|(s, n)| Tai64n {
+            secs: (1 << 62) + s,
+            nanos: n,
+        });
+        fs::write(dir.join("@4000000000000001000001f4.s"), "").unwrap();
+        std::os::unix::fs::symlink("nowhere", dir.join("@4000000000000001000005dc.s")).unwrap();
+        let mut clock = stamps.into_iter();
+        let name = free_name(&dir, "s", || clock.next().unwrap());
+        assert_eq!(name, "@4000000000000002000001f4.s");
+        assert_eq!(clock.next(), None);
+        // A name taken with another suffix is free.
+        let mut again = stamps.into_iter();
+        assert_eq!(
+            free_name(&dir, "u", || again.next().unwrap()),
+            "@4000000000000001000001f4.u"
+        );
+        fs::remove_dir_all(&dir).unwrap();
     }
 }
