@@ -1591,3 +1591,198 @@ fn a_missing_run_is_reported_and_retried_while_runsv_stays_up() {
     fx.wait_running();
     assert!(fx.runsv_alive());
 }
+
+// ---------------------------------------------------------------------------
+// supervise/ on a full or read-only filesystem
+
+/// How `supervise/` (a 64k tmpfs in runsv's private mount namespace) is
+/// broken while runsv runs, and mended.
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    /// A file takes every free block.
+    Full,
+    /// A read-only bind mount on top (runsv's open lock keeps the tmpfs
+    /// itself from being remounted read-only).
+    ReadOnly,
+}
+
+impl Fault {
+    /// Shell commands that break and mend the directory `$1`.
+    fn commands(self) -> (&'static str, &'static str) {
+        match self {
+            Fault::Full => (
+                r#"dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null || :"#,
+                r#"rm "$1/fill""#,
+            ),
+            Fault::ReadOnly => (
+                r#"mount --bind "$1" "$1" && mount -o remount,bind,ro "$1""#,
+                r#"umount "$1""#,
+            ),
+        }
+    }
+}
+
+/// Runs `script` (with `$1` = `dir`) in the mount namespace of `pid`.
+fn in_mount_ns(pid: i32, script: &str, dir: &Path) {
+    let out = Command::new("nsenter")
+        .args(["-t", &pid.to_string(), "-m", "sh", "-ec", script, "sh"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// CPU time (user + system, clock ticks) process `pid` has used.
+fn cpu_ticks(pid: i32) -> u64 {
+    let stat = read(Path::new(&format!("/proc/{pid}/stat")));
+    let after_comm = stat.rsplit_once(')').unwrap().1;
+    // utime and stime: fields 14 and 15 of proc(5), the 12th and 13th
+    // after pid and comm.
+    after_comm
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|f| f.parse::<u64>().unwrap())
+        .sum()
+}
+
+/// The last pid the service wrote into `pids` (each run appends its own).
+fn last_run(pids: &Path) -> Option<i32> {
+    lines(pids).last()?.parse().ok()
+}
+
+/// SIGKILLs the service's current process and waits until runsv has
+/// started the next; returns its pid.
+fn crash_and_wait_for_restart(pids: &Path, err: &Path) -> i32 {
+    let old = last_run(pids).unwrap();
+    sys::child::kill(old, libc::SIGKILL).unwrap();
+    let mut new = 0;
+    assert!(
+        wait_until(SOON, || {
+            new = last_run(pids).unwrap_or(old);
+            new != old && alive(new)
+        }),
+        "the crashed service was not restarted; stderr: {}",
+        read(err)
+    );
+    new
+}
+
+/// Supervises a service with `bin` (runsv) while `supervise/` suffers
+/// `fault`: two crashes while broken, one after mending. Checks that the
+/// service is restarted throughout, that runsv does not spin, and (for
+/// ours) that the first change after mending is published; returns
+/// runsv's stderr lines.
+fn supervise_under(bin: &Path, fault: Fault, tag: &str) -> Vec<String> {
+    let s = Scratch::new(tag);
+    let svc = s.service("svc", "echo $$ >>../pids\nexec sleep 1000");
+    fs::create_dir(svc.join("supervise")).unwrap();
+    let (pids, err) = (s.join("pids"), s.join("runsv.err"));
+    let script = "mount -t tmpfs -o size=64k tmpfs svc/supervise\numask 022\nexec \"$0\" svc";
+    let mut g = Guard::spawn(
+        Path::new("unshare"),
+        &[
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-ec",
+            script,
+            bin.to_str().unwrap(),
+        ],
+        &s.path,
+        &err,
+    );
+    let runsv = g.pid();
+    // supervise/ as runsv sees it.
+    let view = PathBuf::from(format!("/proc/{runsv}/root{}", svc.display()));
+    let published = |pid: i32| {
+        status_bytes(&view).is_some_and(|b| status_pid(&b) == pid as u32)
+            && read(&view.join("supervise/pid")) == format!("{pid}\n")
+            && stat_of(&view) == "run\n"
+    };
+    let first = wait_until(SOON, || last_run(&pids).is_some_and(published));
+    assert!(first, "{tag}: never ran; stderr: {}", read(&err));
+
+    let (break_it, mend_it) = fault.commands();
+    let sup = svc.join("supervise");
+    in_mount_ns(runsv, break_it, &sup);
+    crash_and_wait_for_restart(&pids, &err);
+    crash_and_wait_for_restart(&pids, &err);
+    // A spin detector, not a speed limit: a looping runsv burns most of
+    // the 200 ticks of these 2 s, an idle one none.
+    let before = cpu_ticks(runsv);
+    std::thread::sleep(Duration::from_secs(2));
+    let busy = cpu_ticks(runsv) - before;
+    assert!(
+        busy < 50,
+        "{tag}: runsv used {busy} ticks in 2 s while idle"
+    );
+    let broken = lines(&err);
+    assert!(
+        broken.len() < 20,
+        "{tag}: {} lines: {broken:?}",
+        broken.len()
+    );
+
+    in_mount_ns(runsv, mend_it, &sup);
+    let now = crash_and_wait_for_restart(&pids, &err);
+    if bin == ours("runsv") {
+        assert!(
+            wait_until(SOON, || published(now)),
+            "{tag}: {now} not published; status {:?}; stderr: {}",
+            status_bytes(&view),
+            read(&err)
+        );
+    }
+    assert!(g.child.try_wait().unwrap().is_none(), "{tag}: runsv exited");
+    broken
+}
+
+#[test]
+fn a_full_supervise_dir_gets_warnings_and_supervision_goes_on() {
+    if !is_root() {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    let warnings = supervise_under(&ours("runsv"), Fault::Full, "full");
+    // What fails depends on which file's blocks a rename freed.
+    assert!(!warnings.is_empty(), "no warning");
+    for w in &warnings {
+        assert!(
+            w.starts_with("runsv svc: warning: unable to write supervise/")
+                && w.ends_with(".new: out of disk space"),
+            "{warnings:?}"
+        );
+    }
+    // Debian's runsv ignores the failed writes (no warning, and it renames
+    // the empty stat.new over stat): only its supervision is compared.
+    if let Some(deb) = debian("runsv") {
+        supervise_under(&deb, Fault::Full, "full-debian");
+    }
+}
+
+#[test]
+fn a_read_only_supervise_dir_gets_runits_warning_and_supervision_goes_on() {
+    if !is_root() {
+        eprintln!("skipped: mounting needs root");
+        return;
+    }
+    let warning = "runsv svc: warning: unable to open supervise/pid.new: read-only file system";
+    let mine = supervise_under(&ours("runsv"), Fault::ReadOnly, "ro");
+    assert!(
+        mine.iter().all(|l| l == warning) && !mine.is_empty(),
+        "{mine:?}"
+    );
+    if let Some(deb) = debian("runsv") {
+        let theirs = supervise_under(&deb, Fault::ReadOnly, "ro-debian");
+        assert!(
+            theirs.iter().all(|l| l == warning) && !theirs.is_empty(),
+            "{theirs:?}"
+        );
+    }
+}

@@ -592,10 +592,12 @@ fn a_replaced_dir_is_watched_and_its_services_started() {
         "c never ran"
     );
     assert!(wait_until(SOON, || !alive(old)), "the old runsv still runs");
+    // Only the new DIR is watched: the old one's watch was removed.
     let ino = std::os::unix::fs::MetadataExt::ino(&fs::metadata(s.join("service")).unwrap());
     assert!(
-        wait_until(SOON, || watched_inodes(g.pid()).contains(&ino)),
-        "the new DIR is not watched"
+        wait_until(SOON, || watched_inodes(g.pid()) == [ino]),
+        "not exactly the new DIR watched: {:?}",
+        watched_inodes(g.pid())
     );
 }
 

@@ -107,7 +107,7 @@ fn run(
     // Without inotify (e.g. the instance limit reached) the periodic scan
     // alone still finds every change, as runit's polling does.
     let watcher = Inotify::new().ok();
-    let mut watched: Option<(u64, u64)> = None;
+    let mut watched: Option<Watched> = None;
     let mut next_scan = Instant::now();
     let mut buf = [0u8; 4096];
     loop {
@@ -171,13 +171,16 @@ fn run(
     }
 }
 
+/// DIR's identity (dev, ino) and the watch on it.
+type Watched = ((u64, u64), i32);
+
 /// stat DIR, renew the watch if DIR was replaced, scan. Returns the time
 /// until the next periodic scan.
 fn rescan(
     services: &mut Services,
     dir: &Path,
     watcher: Option<&Inotify>,
-    watched: &mut Option<(u64, u64)>,
+    watched: &mut Option<Watched>,
     now: Instant,
 ) -> Duration {
     let meta = match std::fs::metadata(dir) {
@@ -191,8 +194,17 @@ fn rescan(
     if let Some(w) = watcher {
         // A DIR that was replaced (or first seen) needs a new watch; the
         // watch is added before the scan so no change in between is lost.
-        if *watched != Some(id) && w.watch(dir, WATCH).is_ok() {
-            *watched = Some(id);
+        // The old directory's watch goes: its changes no longer matter
+        // (it is already gone if that directory was deleted).
+        if watched.is_none_or(|(seen, _)| seen != id) {
+            if let Ok(wd) = w.watch(dir, WATCH) {
+                if let Some((_, old)) = watched.replace((id, wd)) {
+                    // Failure means the kernel already dropped that watch.
+                    if old != wd {
+                        let _ = w.unwatch(old);
+                    }
+                }
+            }
         }
     }
     // Restarts wait for a scan that completes: while DIR cannot be read,

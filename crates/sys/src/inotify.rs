@@ -54,6 +54,12 @@ impl Inotify {
         crate::cvt(unsafe { libc::inotify_add_watch(self.0.as_raw_fd(), c.as_ptr(), mask) })
     }
 
+    /// Removes the watch `wd` returned by [`Inotify::watch`].
+    pub fn unwatch(&self, wd: i32) -> io::Result<()> {
+        // SAFETY: no pointers are passed.
+        crate::cvt(unsafe { libc::inotify_rm_watch(self.0.as_raw_fd(), wd) }).map(drop)
+    }
+
     /// Reads pending events into `buf`; returns the number of bytes (0 if
     /// none are pending). Parse them with [`events`].
     pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
