@@ -28,7 +28,10 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{alive, debian, exec_done, ours, pid_of, proc_status, read, run, Guard, Ran, Scratch};
+use common::{
+    alive, debian, exec_done, ours, pid_of, pids, proc_status, read, run, runsvs, Guard, Ran,
+    Scratch,
+};
 
 /// Conditions in this test span user switches and rescans: give them time.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -159,14 +162,6 @@ impl User {
             })
             .collect()
     }
-}
-
-/// Every pid in /proc.
-fn pids() -> impl Iterator<Item = i32> {
-    fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
 }
 
 /// Copies of our binaries in a directory every user can read and search.
@@ -463,7 +458,7 @@ fn add_control_remove(tag: &str, supervisors: Supervisors) {
             "{name}: service {pid} or runsv {runsv} still running"
         );
     }
-    assert_eq!(runsvs_of(user_runsvdir), Vec::<i32>::new());
+    assert_eq!(runsvs(user_runsvdir), Vec::new());
     assert!(alive(user_runsvdir));
 }
 
@@ -540,12 +535,4 @@ fn running(svc: &Path) -> i32 {
         found.is_some()
     }));
     found.unwrap()
-}
-
-/// The runsv children of `parent`.
-fn runsvs_of(parent: i32) -> Vec<i32> {
-    pids()
-        .filter(|&p| ppid(p) == Some(parent) && alive(p))
-        .filter(|&p| common::read(Path::new(&format!("/proc/{p}/comm"))) == "runsv\n")
-        .collect()
 }

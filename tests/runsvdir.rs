@@ -15,7 +15,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{alive, debian, ours, path_for, read, wait_until, Guard, Scratch, SOON};
+use common::{
+    alive, children, debian, ours, path_for, read, runsvs, wait_until, Guard, Scratch, SOON,
+};
 use sys::libc;
 
 /// Starts `bin args...` in its own process group with `path` as PATH.
@@ -29,38 +31,6 @@ fn ours_on(s: &Scratch, extra: &[&str]) -> Guard {
     args.push("service");
     let path = path_for(&ours("runsv"));
     start(&ours("runsvdir"), &args, &s.path, &s.join("err"), &path)
-}
-
-/// The living children of `parent`: (pid, argv).
-fn children(parent: i32) -> Vec<(i32, Vec<String>)> {
-    let mut out = Vec::new();
-    for e in fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let stat = read(&e.path().join("stat"));
-        let after = stat.rsplit(')').next().unwrap_or("");
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        if fields.len() < 2 || fields[0] == "Z" || fields[1] != parent.to_string() {
-            continue;
-        }
-        let cmd = fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let argv = cmd
-            .split(|&b| b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        out.push((pid, argv));
-    }
-    out
-}
-
-/// The runsv children of `parent`: (pid, argv[1]).
-fn runsvs(parent: i32) -> Vec<(i32, String)> {
-    children(parent)
-        .into_iter()
-        .filter(|(_, argv)| argv.first().map(String::as_str) == Some("runsv"))
-        .map(|(pid, argv)| (pid, argv.get(1).cloned().unwrap_or_default()))
-        .collect()
 }
 
 fn runsv_of(parent: i32, name: &str) -> Option<i32> {

@@ -383,3 +383,40 @@ pub fn exec_done(pid: i32) -> bool {
     let comm = read(Path::new(&format!("/proc/{pid}/comm")));
     !comm.is_empty() && comm.trim_end() != "runsv"
 }
+
+/// Every pid in /proc.
+pub fn pids() -> impl Iterator<Item = i32> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+}
+
+/// The living children of `parent`: (pid, argv).
+pub fn children(parent: i32) -> Vec<(i32, Vec<String>)> {
+    let mut out = Vec::new();
+    for pid in pids() {
+        let stat = read(Path::new(&format!("/proc/{pid}/stat")));
+        let after = stat.rsplit(')').next().unwrap_or("");
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        if fields.len() < 2 || fields[0] == "Z" || fields[1] != parent.to_string() {
+            continue;
+        }
+        let cmd = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let argv = cmd
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        out.push((pid, argv));
+    }
+    out
+}
+
+/// The runsv children of `parent`: (pid, argv[1]).
+pub fn runsvs(parent: i32) -> Vec<(i32, String)> {
+    children(parent)
+        .into_iter()
+        .filter(|(_, argv)| argv.first().map(String::as_str) == Some("runsv"))
+        .map(|(pid, argv)| (pid, argv.get(1).cloned().unwrap_or_default()))
+        .collect()
+}
