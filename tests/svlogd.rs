@@ -102,6 +102,19 @@ fn start(bin: &Path, args: &[&str], cwd: &Path, err: &Path) -> Child {
         .unwrap()
 }
 
+/// Log directory `d` of `s`, created with `config`.
+fn log_dir(s: &Scratch, config: &str) -> PathBuf {
+    let d = s.join("d");
+    fs::create_dir(&d).unwrap();
+    fs::write(d.join("config"), config).unwrap();
+    d
+}
+
+/// `bin d` started in `s`, its stderr in `s/err`.
+fn on_d(bin: &Path, s: &Scratch) -> Group {
+    Group(start(bin, &["d"], &s.path, &s.join("err")))
+}
+
 /// Runs `bin args...` in `cwd` with stdin at end of file; its output.
 fn run_alone(bin: &Path, args: &[&str], cwd: &Path) -> std::process::Output {
     Command::new(bin)
@@ -283,7 +296,7 @@ fn replacement_characters_and_raw_bytes() {
     let s = Scratch::new("svlogd-raw");
     fs::create_dir(s.join("d")).unwrap();
     let raw = b"\xff\xfe bad \0 utf8 \xc3\x28\n";
-    let mut g = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err")));
+    let mut g = on_d(&ours("svlogd"), &s);
     g.write(raw);
     g.close_stdin();
     assert_eq!(g.wait_code(), 0);
@@ -429,7 +442,7 @@ fn an_unclean_current_becomes_an_unprocessed_file() {
         fs::create_dir(s.join("d")).unwrap();
         fs::write(s.join("d/current"), "old\n").unwrap();
         fs::set_permissions(s.join("d/current"), fs::Permissions::from_mode(0o644)).unwrap();
-        let mut g = Group(start(&bin, &["d"], &s.path, &s.join("err")));
+        let mut g = on_d(&bin, &s);
         g.write(b"new\n");
         g.close_stdin();
         assert_eq!(g.wait_code(), 0);
@@ -445,7 +458,7 @@ fn an_unclean_current_becomes_an_unprocessed_file() {
             bin.display()
         );
         // A cleanly closed current (0744) is appended to.
-        let mut g = Group(start(&bin, &["d"], &s.path, &s.join("err")));
+        let mut g = on_d(&bin, &s);
         g.write(b"more\n");
         g.close_stdin();
         assert_eq!(g.wait_code(), 0);
@@ -492,15 +505,12 @@ fn process_in(dir: &Path, needle: &str) -> Option<i32> {
 #[test]
 fn a_hanging_processor_holds_the_next_rotation_and_input() {
     let s = Scratch::new("svlogd-hang");
-    let d = s.join("d");
-    fs::create_dir(&d).unwrap();
-    fs::write(
-        d.join("config"),
+    let d = log_dir(
+        &s,
         "s100\n!cat; if test -e hang; then rm hang; exec sleep 600; fi\n",
-    )
-    .unwrap();
+    );
     fs::write(d.join("hang"), "").unwrap();
-    let mut g = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err")));
+    let mut g = on_d(&ours("svlogd"), &s);
     let lines = numbered(25, 4); // 25 lines of 10 bytes
     g.write(&lines[..150]);
     let sleeper = || process_in(&d, "sleep");
@@ -636,10 +646,8 @@ fn hup_rereads_config_and_alrm_rotates() {
 #[test]
 fn age_rotation_needs_no_input() {
     let s = Scratch::new("svlogd-age");
-    let d = s.join("d");
-    fs::create_dir(&d).unwrap();
-    fs::write(d.join("config"), "t1\n").unwrap();
-    let mut g = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err")));
+    let d = log_dir(&s, "t1\n");
+    let mut g = on_d(&ours("svlogd"), &s);
     g.write(b"aged\n");
     let archived = || {
         snapshot(&d)
@@ -783,11 +791,9 @@ fn a_full_disk_deletes_old_files_down_to_n() {
 #[test]
 fn rotation_under_load_with_a_gzip_processor() {
     let s = Scratch::new("svlogd-gzip");
-    let d = s.join("d");
-    fs::create_dir(&d).unwrap();
-    fs::write(d.join("config"), "s20000\nn0\n!gzip\n").unwrap();
+    let d = log_dir(&s, "s20000\nn0\n!gzip\n");
     let input = numbered(50_000, 30);
-    let mut g = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err")));
+    let mut g = on_d(&ours("svlogd"), &s);
     g.write(&input);
     g.close_stdin();
     assert_eq!(g.wait_code(), 0);
@@ -904,12 +910,10 @@ fn leftovers_of_an_interrupted_rotation_are_recovered_like_runit() {
     // rotation deletes the .t and keeps the .u (as Debian's svlogd does).
     for bin in [ours("svlogd")].into_iter().chain(debian("svlogd")) {
         let s = Scratch::new("svlogd-leftover");
-        let d = s.join("d");
-        fs::create_dir(&d).unwrap();
-        fs::write(d.join("config"), "s30\n").unwrap();
+        let d = log_dir(&s, "s30\n");
         fs::write(d.join("@400000000000000000000001.u"), "unprocessed\n").unwrap();
         fs::write(d.join("@400000000000000000000001.t"), "half\n").unwrap();
-        let mut g = Group(start(&bin, &["d"], &s.path, &s.join("err")));
+        let mut g = on_d(&bin, &s);
         g.write(&numbered(4, 4));
         g.close_stdin();
         assert_eq!(g.wait_code(), 0);
@@ -1001,10 +1005,8 @@ fn a_sighup_inside_a_long_line_keeps_the_whole_line() {
 fn a_removed_directory_is_logged_to_again_once_it_is_back() {
     // Deviation: runit pauses forever on the failed rename of `current`.
     let s = Scratch::new("svlogd-removed");
-    let d = s.join("d");
-    fs::create_dir(&d).unwrap();
-    fs::write(d.join("config"), "s100\n").unwrap();
-    let mut g = Group(start(&ours("svlogd"), &["d"], &s.path, &s.join("err")));
+    let d = log_dir(&s, "s100\n");
+    let mut g = on_d(&ours("svlogd"), &s);
     let lines = numbered(30, 4); // 10 bytes each
     g.write(&lines[..50]);
     assert!(wait_until(SOON, || common::read(&d.join("current")).len() == 50));
