@@ -1636,20 +1636,6 @@ fn in_mount_ns(pid: i32, script: &str, dir: &Path) {
     );
 }
 
-/// CPU time (user + system, clock ticks) process `pid` has used.
-fn cpu_ticks(pid: i32) -> u64 {
-    let stat = read(Path::new(&format!("/proc/{pid}/stat")));
-    let after_comm = stat.rsplit_once(')').unwrap().1;
-    // utime and stime: fields 14 and 15 of proc(5), the 12th and 13th
-    // after pid and comm.
-    after_comm
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .map(|f| f.parse::<u64>().unwrap())
-        .sum()
-}
-
 /// The last pid the service wrote into `pids` (each run appends its own).
 fn last_run(pids: &Path) -> Option<i32> {
     lines(pids).last()?.parse().ok()
@@ -1713,15 +1699,7 @@ fn supervise_under(bin: &Path, fault: Fault, tag: &str) -> Vec<String> {
     in_mount_ns(runsv, break_it, &sup);
     crash_and_wait_for_restart(&pids, &err);
     crash_and_wait_for_restart(&pids, &err);
-    // A spin detector, not a speed limit: a looping runsv burns most of
-    // the 200 ticks of these 2 s, an idle one none.
-    let before = cpu_ticks(runsv);
-    std::thread::sleep(Duration::from_secs(2));
-    let busy = cpu_ticks(runsv) - before;
-    assert!(
-        busy < 50,
-        "{tag}: runsv used {busy} ticks in 2 s while idle"
-    );
+    assert_not_spinning(runsv, tag);
     let broken = lines(&err);
     assert!(
         broken.len() < 20,

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{
-    alive, children, debian, ours, path_for, read, runsvs, wait_until, Guard, Scratch, SOON,
+    alive, assert_not_spinning, children, debian, ours, path_for, read, runsvs, wait_until, Guard,
+    Scratch, SOON,
 };
 use sys::libc;
 
@@ -375,23 +376,6 @@ fn a_non_utf8_dangling_name_is_warned_about_byte_for_byte() {
         "{:?}",
         read(&s.join("err"))
     );
-}
-
-/// CPU time (user + system, in clock ticks) process `pid` has used.
-fn cpu_ticks(pid: i32) -> u64 {
-    let stat = read(Path::new(&format!("/proc/{pid}/stat")));
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
-/// A runsvdir that busy-loops uses a core; one that waits uses next to
-/// nothing. Watches `pid` for 2 s and fails if it used half a second.
-fn assert_not_spinning(pid: i32, what: &str) {
-    let before = cpu_ticks(pid);
-    std::thread::sleep(Duration::from_secs(2));
-    let used = cpu_ticks(pid) - before;
-    assert!(used < 50, "{what}: runsvdir used {used} ticks in 2 s");
 }
 
 #[test]

@@ -420,3 +420,27 @@ pub fn runsvs(parent: i32) -> Vec<(i32, String)> {
         .map(|(pid, argv)| (pid, argv.get(1).cloned().unwrap_or_default()))
         .collect()
 }
+
+/// CPU time (user + system, clock ticks) process `pid` has used.
+pub fn cpu_ticks(pid: i32) -> u64 {
+    let stat = read(Path::new(&format!("/proc/{pid}/stat")));
+    let after_comm = stat.rsplit_once(')').unwrap().1;
+    // utime and stime: fields 14 and 15 of proc(5), the 12th and 13th
+    // after pid and comm.
+    after_comm
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|f| f.parse::<u64>().unwrap())
+        .sum()
+}
+
+/// A spin detector, not a speed limit: a daemon that busy-loops burns most
+/// of the 200 ticks of 2 s, one that waits next to none. Watches `pid` for
+/// 2 s and fails if it used a quarter of them.
+pub fn assert_not_spinning(pid: i32, what: &str) {
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(pid) - before;
+    assert!(used < 50, "{what}: pid {pid} used {used} ticks in 2 s");
+}
