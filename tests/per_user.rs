@@ -176,9 +176,7 @@ impl Bin {
     fn install(dir: PathBuf) -> Bin {
         fs::create_dir_all(&dir).unwrap();
         for prog in ["chpst", "runsvdir", "runsv", "sv"] {
-            let to = dir.join(prog);
-            fs::copy(ours(prog), &to).unwrap();
-            fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).unwrap();
+            common::copy_executable(&ours(prog), &dir.join(prog));
         }
         Bin {
             chpst: dir.join("chpst"),

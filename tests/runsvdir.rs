@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{
-    alive, assert_not_spinning, children, debian, ours, path_for, read, runsvs, wait_until, Guard,
-    Scratch, SOON,
+    alive, assert_not_spinning, children, copy_executable, debian, ours, path_for, read, runsvs,
+    wait_until, Guard, Scratch, SOON,
 };
 use sys::libc;
 
@@ -569,7 +569,13 @@ fn fork_failures_are_warned_about_into_the_log_and_retried_until_the_limit_allow
     }
     let log = format!("log: {}", ".".repeat(100));
     let user = format!(":{uid}:{uid}");
-    let runsvdir = ours("runsvdir");
+    // Copies runsvdir's user can run (see common::copy_executable).
+    let bin = s.join("bin");
+    fs::create_dir(&bin).unwrap();
+    for prog in ["runsvdir", "runsv"] {
+        copy_executable(&ours(prog), &bin.join(prog));
+    }
+    let runsvdir = bin.join("runsvdir");
     // runsvdir and two runsv's: the third fork fails.
     let g = start(
         &ours("chpst"),
@@ -584,7 +590,7 @@ fn fork_failures_are_warned_about_into_the_log_and_retried_until_the_limit_allow
         ],
         &s.path,
         &s.join("err"),
-        &path_for(&ours("runsv")),
+        &path_for(&runsvdir),
     );
     let failed = "warning: unable to fork for ";
     assert!(

@@ -1,5 +1,5 @@
-//! Fixtures for the chpst end-to-end tests: symlink farms naming our
-//! binary and Debian's after every personality, and a differential runner
+//! Fixtures for the chpst end-to-end tests: symlink farms naming (a copy
+//! of) our binary and Debian's after every personality, and a differential runner
 //! that runs the same arguments under both and asserts identical stdout,
 //! stderr and exit code (after the 2.1.2 vs 2.3.0 allow-list).
 
@@ -18,13 +18,14 @@ use crate::common::{self, debian, ours, Ran, Scratch};
 pub const ALLOWED_DIFFERENCES: &[(&str, &str)] =
     &[(" [-/ root] [-C pwd] [-n nice]", " [-/ root] [-n nice]")];
 
-/// A scratch dir with `chpst` and every personality name as symlinks to
-/// `bin` (`which` is "ours" or "debian").
+/// A scratch dir with a copy of `bin` as `chpst` and every personality
+/// name as a symlink to it (`which` is "ours" or "debian").
 pub fn tools(s: &Scratch, which: &str, bin: &Path) -> PathBuf {
     let dir = s.join(which);
     fs::create_dir_all(&dir).unwrap();
+    // A copy, not a link into the build tree: tests run it as other users.
+    common::copy_executable(bin, &dir.join("chpst"));
     for name in [
-        "chpst",
         "setuidgid",
         "envuidgid",
         "envdir",
@@ -33,7 +34,7 @@ pub fn tools(s: &Scratch, which: &str, bin: &Path) -> PathBuf {
         "softlimit",
         "dsetlock",
     ] {
-        symlink(bin, dir.join(name)).unwrap();
+        symlink("chpst", dir.join(name)).unwrap();
     }
     dir
 }

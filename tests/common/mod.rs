@@ -444,3 +444,11 @@ pub fn assert_not_spinning(pid: i32, what: &str) {
     let used = cpu_ticks(pid) - before;
     assert!(used < 50, "{what}: pid {pid} used {used} ticks in 2 s");
 }
+
+/// Copies executable `from` to `to` with mode 0755. Tests that run our
+/// programs as another user run such copies in a scratch dir: the build
+/// tree may sit below directories only its owner can search.
+pub fn copy_executable(from: &Path, to: &Path) {
+    fs::copy(from, to).unwrap();
+    fs::set_permissions(to, fs::Permissions::from_mode(0o755)).unwrap();
+}
